@@ -1,0 +1,256 @@
+"""One answer, end to end: stream events into a displayed widget, stop, finish.
+
+The caller awaits `answer()` until the answer ends, so Run All keeps order and
+headless runs capture whole answers. The stream runs as an inner task: the
+Stop click cancels that task (the cell then ends normally, marked stopped); a
+kernel interrupt cancels the cell's own task, which stops the stream the same
+way and then ends the cell with a one-line `ChatInterrupted`, so Run All halts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.display import DisplayHandle, display
+
+from .endpoint import Endpoint, EndpointError, open_endpoint
+from .safe_markdown import neutralize
+from .stream import (
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    stream_chat,
+)
+from .widget import ChatWidget
+
+DEMO_NOTICE = (
+    "No API key or base URL is set, so the offline demo model answered. "
+    "Set OPENAI_API_KEY or OPENAI_BASE_URL and choose a model with --model."
+)
+
+
+class ChatInterrupted(Exception):
+    """The kernel was interrupted while an answer streamed; shown as one line."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+@dataclass
+class Reply:
+    """An answer as a Python value; `str(reply)` is its text."""
+
+    text: str
+    status: str
+    model: str
+    messages: list[dict[str, Any]]
+    reasoning: str = ""
+    refusal: str = ""
+    finish_reason: str | None = None
+    usage: dict[str, int] | None = None
+    error: dict[str, str] | None = None
+    tool_calls: list[dict[str, str]] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class _Accumulator:
+    """What the stream has said so far, kept by the inner task for the finish."""
+
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    tool_calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: dict[str, int] | None = None
+    error: StreamError | None = None
+    deltas: int = 0
+    started: float = field(default_factory=time.monotonic)
+    first_token: float | None = None
+
+    def apply(self, event: object, widget: ChatWidget) -> None:
+        if isinstance(event, (TextDelta, ReasoningDelta, RefusalDelta)):
+            if self.first_token is None:
+                self.first_token = time.monotonic()
+            self.deltas += 1
+        if isinstance(event, TextDelta):
+            self.text.append(event.text)
+            widget.push(text=event.text)
+        elif isinstance(event, ReasoningDelta):
+            self.reasoning.append(event.text)
+            widget.push(reasoning=event.text)
+        elif isinstance(event, RefusalDelta):
+            self.refusal.append(event.text)
+            widget.push(refusal=event.text)
+        elif isinstance(event, ToolCallDelta):
+            call = self.tool_calls.setdefault(event.index, {"id": "", "name": "", "arguments": ""})
+            call["id"] = event.id or call["id"]
+            call["name"] = event.name or call["name"]
+            call["arguments"] += event.arguments
+        elif isinstance(event, Finish):
+            self.finish_reason = event.reason
+        elif isinstance(event, Usage):
+            self.usage = event.as_dict()
+        elif isinstance(event, StreamError):
+            self.error = event
+
+    def stats(self) -> dict[str, float]:
+        ended = time.monotonic()
+        stats = {"elapsed_s": round(ended - self.started, 3)}
+        if self.first_token is not None:
+            stats["ttft_s"] = round(self.first_token - self.started, 3)
+            tokens = (self.usage or {}).get("completion_tokens") or self.deltas
+            if ended > self.first_token:
+                stats["tokens_per_s"] = round(tokens / (ended - self.first_token), 1)
+        return stats
+
+
+async def answer(request: Mapping[str, Any], *, notice: str = "") -> Reply:
+    """Stream one chat completion into a new widget under the cell and return the reply."""
+    model = str(request["model"])
+    acc = _Accumulator()
+    try:
+        endpoint: Endpoint | None = open_endpoint(model)
+    except EndpointError as exc:
+        endpoint = None
+        acc.error = StreamError("No endpoint configured", str(exc))
+    demo = endpoint is not None and endpoint.demo
+    widget = ChatWidget(model_name=model, demo=demo, notice=notice or (DEMO_NOTICE if demo else ""))
+    handle = DisplayHandle()
+    handle.display(
+        {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
+    )
+    if endpoint is None:
+        return _finish(widget, handle, acc, "error", request, "")
+    loop = asyncio.get_running_loop()
+
+    async def consume() -> None:
+        async for event in stream_chat(endpoint.client, request):
+            acc.apply(event, widget)
+
+    task = loop.create_task(consume())
+    stop_requested = False
+
+    def stop() -> None:
+        nonlocal stop_requested
+        if not stop_requested:
+            stop_requested = True
+            task.cancel()
+
+    widget.on_stop(lambda: loop.call_soon_threadsafe(stop))
+    interrupted = False
+    try:
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            interrupted = True
+            stop()
+            await asyncio.wait({task})
+    finally:
+        await endpoint.client.close()
+    status = "error" if acc.error else "stopped" if task.cancelled() else "done"
+    reply = _finish(widget, handle, acc, status, request, endpoint.host)
+    if interrupted:
+        raise ChatInterrupted("the answer was stopped by the interrupt; its partial text is kept")
+    return reply
+
+
+def _finish(
+    widget: ChatWidget,
+    handle: DisplayHandle,
+    acc: _Accumulator,
+    status: str,
+    request: Mapping[str, Any],
+    host: str,
+) -> Reply:
+    reply = Reply(
+        text="".join(acc.text),
+        status=status,
+        model=str(request["model"]),
+        messages=list(request.get("messages", [])),
+        reasoning="".join(acc.reasoning),
+        refusal="".join(acc.refusal),
+        finish_reason=acc.finish_reason,
+        usage=acc.usage,
+        error=acc.error.as_dict() if acc.error else None,
+        tool_calls=[acc.tool_calls[i] for i in sorted(acc.tool_calls)],
+        stats=acc.stats(),
+    )
+    notice = widget.notice
+    if reply.tool_calls:
+        calls = ", ".join(f"{c['name']}({c['arguments']})" for c in reply.tool_calls)
+        notice = f"The model asked to call {calls}; tools are not run here."
+    widget.finish(
+        status,
+        text=reply.text,
+        reasoning=reply.reasoning,
+        refusal=reply.refusal,
+        error=reply.error or {},
+        finish_reason=reply.finish_reason or "",
+        usage=reply.usage or {},
+        stats=reply.stats,
+        notice=notice,
+    )
+    handle.update(
+        {
+            **widget.view_bundle(),
+            "text/markdown": static_markdown(reply),
+            "text/plain": static_plain(reply),
+        },
+        metadata={"text/markdown": {"streamchat": provenance(reply, host)}},
+        raw=True,
+    )
+    return reply
+
+
+def static_markdown(reply: Reply) -> str:
+    """The answer for renderers without the widget, with its raw HTML neutralized."""
+    parts = []
+    if reply.refusal:
+        parts.append("> **Refusal:** " + reply.refusal.replace("\n", "\n> "))
+    if reply.text:
+        parts.append(reply.text)
+    if reply.error:
+        parts.append(f"> **Error: {reply.error['title']}** {reply.error['message']}")
+    parts.append(f"*{_footer(reply)}*")
+    return neutralize("\n\n".join(parts))
+
+
+def static_plain(reply: Reply) -> str:
+    body = reply.text or reply.refusal
+    if reply.error:
+        body += f"\n\n[error] {reply.error['title']}: {reply.error['message']}"
+    return f"{body}\n\n[{_footer(reply)}]"
+
+
+def _footer(reply: Reply) -> str:
+    parts = [reply.model, reply.status]
+    if reply.finish_reason == "length":
+        parts.append("truncated (max tokens)")
+    if reply.usage and reply.usage.get("completion_tokens") is not None:
+        parts.append(f"{reply.usage['completion_tokens']} tokens")
+    parts.append(f"{reply.stats.get('elapsed_s', 0):.1f} s")
+    return " · ".join(parts)
+
+
+def provenance(reply: Reply, host: str) -> dict[str, Any]:
+    """Machine-readable origin of an answer: never the key or a URL with credentials."""
+    return {
+        "model": reply.model,
+        "endpoint": host,
+        "status": reply.status,
+        "finish_reason": reply.finish_reason,
+        "usage": reply.usage,
+        "timing": reply.stats,
+    }

@@ -1,0 +1,105 @@
+"""The chat answer widget: batched deltas out, a stop message in.
+
+Deltas travel as numbered custom messages, coalesced to at most one per
+`FLUSH_INTERVAL`, because every synced-trait write resends the whole value
+(O(n^2) bytes for a growing answer) and Jupyter Server drops iopub traffic
+above 1000 messages a second. The final text is written to the synced `text`
+trait once, for saved widget state and late views. The front end never writes
+a trait: it only sends `{"type": "stop"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+STATIC = Path(__file__).parent / "static"
+FLUSH_INTERVAL = 0.04
+STATUSES = ("streaming", "done", "stopped", "error")
+
+
+class ChatWidget(anywidget.AnyWidget):
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    status = traitlets.Enum(STATUSES, default_value="streaming").tag(sync=True)
+    text = traitlets.Unicode("").tag(sync=True)
+    reasoning = traitlets.Unicode("").tag(sync=True)
+    refusal = traitlets.Unicode("").tag(sync=True)
+    model_name = traitlets.Unicode("").tag(sync=True)
+    demo = traitlets.Bool(False).tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Dict().tag(sync=True)
+    finish_reason = traitlets.Unicode("").tag(sync=True)
+    usage = traitlets.Dict().tag(sync=True)
+    stats = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pending: dict[str, list[str]] = {"text": [], "reasoning": [], "refusal": []}
+        self._seq = 0
+        self._last_flush = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._stop_callbacks: list[Callable[[], None]] = []
+        self.on_msg(self._on_front_end_message)
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """`callback` may run on a kernel subshell thread: it must only be thread-safe."""
+        self._stop_callbacks.append(callback)
+
+    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "stop":
+            for callback in list(self._stop_callbacks):
+                callback()
+
+    def push(self, *, text: str = "", reasoning: str = "", refusal: str = "") -> None:
+        """Queue streamed text; it is sent at most once per `FLUSH_INTERVAL`."""
+        for key, value in (("text", text), ("reasoning", reasoning), ("refusal", refusal)):
+            if value:
+                self._pending[key].append(value)
+        wait = self._last_flush + FLUSH_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._last_flush = time.monotonic()
+        message: dict[str, Any] = {
+            key: "".join(parts) for key, parts in self._pending.items() if parts
+        }
+        if not message:
+            return
+        for parts in self._pending.values():
+            parts.clear()
+        self._seq += 1
+        self.send({"type": "delta", "seq": self._seq, **message})
+
+    @property
+    def messages_sent(self) -> int:
+        return self._seq
+
+    def finish(self, status: str, **final: Any) -> None:
+        """Send what is pending, then the final state in one update."""
+        self.flush()
+        self._stop_callbacks.clear()
+        with self.hold_sync():
+            for name, value in final.items():
+                setattr(self, name, value)
+            self.status = status
+
+    def view_bundle(self) -> dict[str, Any]:
+        """The widget-view part of a display bundle."""
+        data = self._repr_mimebundle_()
+        if isinstance(data, tuple):
+            data = data[0]
+        return {k: v for k, v in (data or {}).items() if k != "text/plain"}

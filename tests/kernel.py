@@ -1,0 +1,158 @@
+"""Drive a real ipykernel over ZMQ with jupyter_client, playing the front end.
+
+`Kernel.run()` executes a cell and collects what a notebook front end would
+see on iopub: display outputs and the chat widgets' comm traffic (state
+updates and the numbered delta messages). `Kernel.stop_widget()` sends the
+Stop click exactly as the browser does: a custom comm message on the shell
+channel.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_client.manager import KernelManager
+
+
+@dataclass
+class Widget:
+    """One widget model as the front end would hold it."""
+
+    comm_id: str
+    state: dict[str, Any]
+    deltas: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def streamed_text(self) -> str:
+        return "".join(d.get("text", "") for d in self.deltas)
+
+
+@dataclass
+class Execution:
+    msg_id: str
+    reply: dict[str, Any] | None = None
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    displays: dict[str, dict[str, Any]] = field(default_factory=dict)
+    iopub: list[dict[str, Any]] = field(default_factory=list)
+    idle: bool = False
+
+    @property
+    def status(self) -> str | None:
+        return self.reply["content"]["status"] if self.reply else None
+
+    @property
+    def stdout(self) -> str:
+        return "".join(o["text"] for o in self.outputs if o.get("name") == "stdout")
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        return next((o for o in self.outputs if o["output_type"] == "error"), None)
+
+
+class Kernel:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.manager = KernelManager(kernel_name="python3")
+        full_env = {**os.environ, **(env or {})}
+        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "STREAMCHAT_MODEL"):
+            if env is not None and name not in env:
+                full_env.pop(name, None)
+        self.manager.start_kernel(env=full_env)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+        self.widgets: dict[str, Widget] = {}
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int:
+        return self.manager.provisioner.pid  # type: ignore[union-attr]
+
+    def start(self, code: str) -> Execution:
+        return Execution(self.client.execute(code))
+
+    def pump(
+        self,
+        execution: Execution,
+        until: Callable[[Execution], bool] | None = None,
+        timeout: float = 30,
+    ) -> Execution:
+        """Read iopub and shell until `until(execution)` holds (default: the cell finished)."""
+        done = until or (lambda e: e.idle and e.reply is not None)
+        deadline = time.monotonic() + timeout
+        while not done(execution):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s; outputs: {execution.outputs}")
+            self._read_shell(execution)
+            try:
+                msg = self.client.get_iopub_msg(timeout=0.02)
+            except queue.Empty:
+                continue
+            self._apply(execution, msg)
+        return execution
+
+    def run(self, code: str, timeout: float = 30) -> Execution:
+        return self.pump(self.start(code), timeout=timeout)
+
+    def _read_shell(self, execution: Execution) -> None:
+        while True:
+            try:
+                msg = self.client.get_shell_msg(timeout=0)
+            except queue.Empty:
+                return
+            if msg["parent_header"].get("msg_id") == execution.msg_id:
+                execution.reply = msg
+
+    def _apply(self, execution: Execution, msg: dict[str, Any]) -> None:
+        kind = msg["msg_type"]
+        content = msg["content"]
+        if kind == "comm_open" and content.get("target_name") == "jupyter.widget":
+            state = content["data"]["state"]
+            self.widgets[content["comm_id"]] = Widget(content["comm_id"], dict(state))
+        elif kind == "comm_msg" and content["comm_id"] in self.widgets:
+            widget = self.widgets[content["comm_id"]]
+            data = content["data"]
+            if data.get("method") == "update":
+                widget.state.update(data["state"])
+            elif data.get("method") == "custom" and data["content"].get("type") == "delta":
+                widget.deltas.append(data["content"])
+        if msg["parent_header"].get("msg_id") != execution.msg_id:
+            return
+        execution.iopub.append(msg)
+        if kind == "status" and content["execution_state"] == "idle":
+            execution.idle = True
+        elif kind in ("display_data", "execute_result", "stream", "error"):
+            output = {"output_type": kind, **content}
+            execution.outputs.append(output)
+            display_id = content.get("transient", {}).get("display_id")
+            if display_id:
+                execution.displays[display_id] = output
+        elif kind == "update_display_data":
+            execution.displays[content["transient"]["display_id"]] = {
+                "output_type": "display_data",
+                **content,
+            }
+
+    def chat_widgets(self) -> list[Widget]:
+        return [w for w in self.widgets.values() if "model_name" in w.state]
+
+    def stop_widget(self, widget: Widget) -> None:
+        """Send the Stop click as the browser does: a custom comm message."""
+        msg = self.client.session.msg(
+            "comm_msg",
+            {"comm_id": widget.comm_id, "data": {"method": "custom", "content": {"type": "stop"}}},
+        )
+        self.client.shell_channel.send(msg)

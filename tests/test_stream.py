@@ -1,0 +1,235 @@
+"""Every recorded provider chunk shape, replayed through the real openai client.
+
+Each fixture line is sent by the loopback SSE server, followed by a normal
+tail (one more content chunk, a finish chunk, `[DONE]`), so a shape that
+wrongly ends or breaks the stream shows up as a missing tail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import openai
+import pytest
+
+from streamchat_widget.stream import (
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+    stream_chat,
+)
+from tests.sse_server import FIXTURES_PATH, Plan
+
+TAIL = "<tail>"
+TAIL_BYTES = [
+    b'data: {"id":"t","object":"chat.completion.chunk","created":1,"model":"m",'
+    b'"choices":[{"index":0,"delta":{"content":"' + TAIL.encode() + b'"},"finish_reason":null}]}\n\n',
+    b'data: {"id":"t","object":"chat.completion.chunk","created":1,"model":"m",'
+    b'"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+]
+
+# What each line must produce, per its `expect`: text, reasoning, refusal,
+# finish reasons, usage, tool-call deltas, and the error title when the SDK
+# raises on it (the tail then never arrives).
+EXPECTED: dict[str, dict] = {
+    "openai_role_first": {},
+    "openai_content_obfuscation": {"text": "Hello"},
+    "openai_content_usage_null": {"text": "The"},
+    "openai_finish_stop": {"finish": ["stop"]},
+    "openai_finish_length": {"finish": ["length"]},
+    "openai_usage_final": {
+        "usage": [{"prompt_tokens": 79, "completion_tokens": 1, "total_tokens": 80}]
+    },
+    "openai_refusal_first": {},
+    "openai_refusal_delta": {"refusal": "I'm"},
+    "openai_tool_call_first": {
+        "tools": [ToolCallDelta(0, "call_4XzlGBLtUe9dy3GVNV4jhq7h", "get_weather", "")]
+    },
+    "openai_tool_call_args": {"tools": [ToolCallDelta(0, None, None, '{"')]},
+    "openai_finish_tool_calls": {"finish": ["tool_calls"]},
+    "openai_n2_index1": {},
+    "openai_midstream_error": {"error": "The server reported an error"},
+    "azure_prompt_filter_first": {},
+    "azure_content_with_filter_results": {"text": "Hello"},
+    "azure_async_filter_annotation": {},
+    "deepseek_reasoning_content_nospace": {"reasoning": "Okay"},
+    "deepseek_reasoning_then_content": {"reasoning": "Think"},
+    "vllm_reasoning_new_field": {"reasoning": " user"},
+    "ollama_reasoning": {"reasoning": "We"},
+    "llamacpp_reasoning_timings": {"reasoning": " it"},
+    "llamacpp_role_content_null": {},
+    "groq_final_x_groq_usage": {
+        "finish": ["stop"],
+        "usage": [{"prompt_tokens": 924, "completion_tokens": 99, "total_tokens": 1023}],
+    },
+    "groq_role_repeated_empty_tool_calls": {"text": "Hello"},
+    "openrouter_first": {},
+    "openrouter_midstream_error": {"error": "The server reported an error"},
+    "vllm_midstream_error": {"error": "The server reported an error"},
+    "llamacpp_new_error": {"error": "The server reported an error"},
+    "sse_done": {"error": "Empty response", "no_tail": True},
+    "sse_comment_keepalive": {},
+    "sse_llamacpp_old_error_field": {"error": "Empty response", "no_tail": True},
+    "sse_empty_data_keepalive": {"error": "Malformed stream"},
+    "sse_event_without_data": {"error": "Malformed stream"},
+    "sse_malformed_json": {"error": "Malformed stream"},
+    "sse_event_error_typed": {"error": "The server reported an error"},
+    "choices_null": {},
+    "delta_null": {},
+    "choice_missing_index": {"text": "Hi"},
+    "content_as_list": {"text": "Hi"},
+    "finish_reason_nonstandard": {"finish": ["abort"]},
+}
+
+ERROR_MESSAGES = {
+    "openai_midstream_error": "The server had an error while processing your request",
+    "openrouter_midstream_error": "Provider disconnected unexpectedly",
+    "vllm_midstream_error": "The prompt is too long",
+    "llamacpp_new_error": "exceeds the available context size",
+    "sse_event_error_typed": "boom",
+}
+
+
+def _lines() -> list[dict]:
+    return [json.loads(line) for line in FIXTURES_PATH.read_text().splitlines() if line.strip()]
+
+
+def _wire(line: dict) -> bytes:
+    if line["kind"] == "raw":
+        return line["payload"].encode()
+    return b"data: " + json.dumps(line["payload"]).encode() + b"\n\n"
+
+
+def collect(server, model: str, **request) -> list:
+    async def run() -> list:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+        try:
+            messages = [{"role": "user", "content": "hi"}]
+            return [e async for e in stream_chat(client, {"model": model, "messages": messages})]
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
+
+
+def test_every_fixture_line_has_an_expectation():
+    assert {line["id"] for line in _lines()} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("line", _lines(), ids=lambda line: line["id"])
+def test_fixture_line(server, line):
+    expected = EXPECTED[line["id"]]
+    server.add_model("fixture", Plan(raw=[_wire(line), *TAIL_BYTES]))
+    events = collect(server, "fixture")
+
+    errors = [e for e in events if isinstance(e, StreamError)]
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    if "error" in expected:
+        assert [e.title for e in errors] == [expected["error"]]
+        assert events[-1] is errors[0], "the error ends the stream"
+        assert TAIL not in text
+        if line["id"] in ERROR_MESSAGES:
+            assert ERROR_MESSAGES[line["id"]] in errors[0].message
+        assert text == expected.get("text", "")
+        return
+    assert errors == []
+    assert text == expected.get("text", "") + TAIL
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert reasoning == expected.get("reasoning", "")
+    refusal = "".join(e.text for e in events if isinstance(e, RefusalDelta))
+    assert refusal == expected.get("refusal", "")
+    finishes = [e.reason for e in events if isinstance(e, Finish)]
+    assert finishes == [*expected.get("finish", []), "stop"]
+    usages = [e.as_dict() for e in events if isinstance(e, Usage)]
+    assert usages == expected.get("usage", [])
+    assert [e for e in events if isinstance(e, ToolCallDelta)] == expected.get("tools", [])
+
+
+def test_usage_is_requested_and_streamed(server):
+    server.add_model("plain", Plan(tokens=["Hello", " world"]))
+    events = collect(server, "plain")
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello world"
+    assert [e.completion_tokens for e in events if isinstance(e, Usage)] == [2]
+    assert server.last_request().body["stream_options"] == {"include_usage": True}
+
+
+def test_server_rejecting_stream_options_is_retried_once_without(server):
+    server.add_model("strict", Plan(tokens=["ok"], reject_stream_options=True))
+    events = collect(server, "strict")
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "ok"
+    bodies = [r.body for r in server.requests if r.path.endswith("/chat/completions")]
+    assert ["stream_options" in b for b in bodies] == [True, False]
+
+
+def test_unknown_model_is_a_404_error_event(server):
+    (error,) = collect(server, "no-such-model")
+    assert error.status_code == 404
+    assert "does not exist" in error.message
+
+
+def test_wrong_key_is_a_401_error_that_does_not_show_the_key(server):
+    secret = "sk-wrong-key-1234567890abcdef"
+
+    async def run() -> list:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key=secret, max_retries=0)
+        try:
+            request = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+            return [e async for e in stream_chat(client, request)]
+        finally:
+            await client.close()
+
+    (error,) = asyncio.run(run())
+    assert error.status_code == 401
+    assert "OPENAI_API_KEY" in error.hint
+    assert secret not in repr(error)
+
+
+def test_dead_server_is_a_connection_error(server):
+    async def run() -> list:
+        client = openai.AsyncOpenAI(base_url="http://127.0.0.1:9/v1", api_key="x", max_retries=0)
+        try:
+            request = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+            return [e async for e in stream_chat(client, request)]
+        finally:
+            await client.close()
+
+    (error,) = asyncio.run(run())
+    assert error.title == "Cannot reach the server"
+    assert "127.0.0.1:9" in error.message
+
+
+def test_dropped_connection_keeps_partial_text_and_ends_in_error(server):
+    server.add_model("drop", Plan(tokens=["a", "b", "c", "d"], drop_after=2))
+    events = collect(server, "drop")
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "ab"
+    assert isinstance(events[-1], StreamError)
+    assert events[-1].title == "Connection lost"
+
+
+def test_cancelling_the_consumer_closes_the_connection(server):
+    server.add_model("long", Plan(tokens=[f"t{i} " for i in range(500)], delay=0.01))
+
+    async def run() -> None:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+        request = {"model": "long", "messages": [{"role": "user", "content": "hi"}]}
+
+        async def consume() -> None:
+            async for _ in stream_chat(client, request):
+                pass
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await client.close()
+
+    asyncio.run(run())
+    record = server.wait_for_disconnect(timeout=2)
+    assert record.disconnected
+    assert record.chunks_sent < 100
