@@ -17,6 +17,7 @@ from typing import Any
 
 from IPython.display import DisplayHandle, display
 
+from .demo import DEMO_MODEL
 from .endpoint import Endpoint, EndpointError, open_endpoint
 from .safe_markdown import neutralize
 from .stream import (
@@ -235,7 +236,7 @@ def static_plain(reply: Reply) -> str:
 
 
 def _footer(reply: Reply) -> str:
-    parts = [reply.model, reply.status]
+    parts = ["offline demo model" if reply.model == DEMO_MODEL else reply.model, reply.status]
     if reply.finish_reason == "length":
         parts.append("truncated (max tokens)")
     if reply.usage and reply.usage.get("completion_tokens") is not None:

@@ -1,0 +1,174 @@
+"""The widget in a real Chromium, in a real JupyterLab, against the loopback model server.
+
+Chromium is Debian's (`/usr/bin/chromium`), driven by Playwright's Python API.
+Screenshots go to `test-artifacts/` (printed by the test), for CI to keep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tests.sse_server import Plan
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(sse_server, tmp_path_factory) -> Iterator[dict]:
+    """A JupyterLab server on loopback whose kernels talk to the test model server."""
+    root = tmp_path_factory.mktemp("lab")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": sse_server.base_url,
+        "OPENAI_API_KEY": sse_server.api_key,
+        "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+            f"--port={port}", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("JupyterLab did not start") from None
+            time.sleep(0.3)
+    yield {"url": url, "token": token, "root": root}
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (tests/run does)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+def _notebook(lab: dict, name: str, cells: list[str]) -> str:
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, lab["root"] / name)
+    return name
+
+
+def _open_and_run_all(page, lab: dict, name: str) -> None:
+    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=60_000,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def _answer_text(page) -> str:
+    return page.locator(".streamchat .streamchat-answer").last.inner_text()
+
+
+def test_answer_streams_incrementally_and_stop_closes_the_connection(lab, browser, server):
+    server.add_model("slow", Plan(tokens=[f"tok{i} " for i in range(600)], delay=0.02))
+    name = _notebook(lab, "stop.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow\nCount."])
+    page = browser.new_page()
+    try:
+        _open_and_run_all(page, lab, name)
+        root = page.locator(".streamchat").last
+        root.wait_for(timeout=30_000)
+        stop = page.get_by_role("button", name="Stop")
+        stop.wait_for(timeout=10_000)
+        assert root.get_attribute("data-status") == "streaming"
+
+        page.wait_for_function(
+            "() => (document.querySelector('.streamchat-answer')?.textContent || '').length > 20"
+        )
+        first = len(_answer_text(page))
+        page.wait_for_timeout(300)
+        second = len(_answer_text(page))
+        assert second > first > 0, "tokens appear incrementally"
+
+        stop.click()
+        page.wait_for_selector('.streamchat[data-status="stopped"]', timeout=5_000)
+        record = server.wait_for_disconnect(timeout=3)
+        assert record.disconnected
+        frozen = _answer_text(page)
+        page.wait_for_timeout(500)
+        assert _answer_text(page) == frozen, "the text stops growing"
+        assert frozen.startswith("tok0 tok1")
+        assert record.chunks_sent < 600
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "jupyterlab-stopped.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+    finally:
+        page.close()
+
+
+def test_model_output_is_never_inserted_as_html(lab, browser, server):
+    hostile = ["<img src=x onerror=\"window.__xss=1\">", " <svg onload=window.__xss=2>", " after"]
+    server.add_model("hostile", Plan(tokens=hostile))
+    name = _notebook(
+        lab, "xss.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile\nhi"]
+    )
+    page = browser.new_page()
+    try:
+        _open_and_run_all(page, lab, name)
+        page.wait_for_selector('.streamchat[data-status="done"]', timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => window.__xss") is None
+        answer = page.locator(".streamchat .streamchat-answer").last
+        assert answer.locator("img, svg").count() == 0
+        assert "<img src=x" in answer.inner_text()
+        saved = json.loads((lab["root"] / name).read_text())
+        assert saved["cells"], "notebook still readable"
+    finally:
+        page.close()
