@@ -86,7 +86,7 @@ def run_blocking(coro: Coroutine[Any, Any, None]) -> None:
     except RuntimeError:
         asyncio.run(coro)
         return
-    started = threading.Event()
+    started, finished = threading.Event(), threading.Event()
     state: dict[str, Any] = {}
 
     async def main() -> None:
@@ -102,18 +102,20 @@ def run_blocking(coro: Coroutine[Any, Any, None]) -> None:
             state["error"] = exc
         finally:
             started.set()
+            finished.set()
 
-    worker = threading.Thread(
+    # Wait on an Event, not Thread.join: a KeyboardInterrupt inside join() can leave
+    # the thread looking finished while it still runs (CPython gh-90882).
+    threading.Thread(
         target=contextvars.copy_context().run, args=(target,), name="streamchat", daemon=True
-    )
-    worker.start()
+    ).start()
     try:
-        while worker.is_alive():
-            worker.join(0.05)
+        while not finished.wait(0.05):
+            pass
     except KeyboardInterrupt:
         started.wait()
         if "task" in state:
             state["loop"].call_soon_threadsafe(state["task"].cancel)
-        worker.join()
+        finished.wait()
     if "error" in state:
         raise state["error"]

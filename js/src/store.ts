@@ -1,0 +1,75 @@
+// Model-level state of one answer: the streamed pieces in sequence order.
+// It lives with the model (not the view) so every view of one answer shows the
+// same text, and a view created mid-stream starts from what has arrived.
+
+export type Channel = "text" | "reasoning" | "refusal";
+export const CHANNELS: Channel[] = ["text", "reasoning", "refusal"];
+
+export interface Delta {
+  type: "delta";
+  seq: number;
+  text?: string;
+  reasoning?: string;
+  refusal?: string;
+}
+
+export type Piece = { channel: Channel; text: string };
+type Listener = (pieces: Piece[]) => void;
+
+// Deltas held back waiting for a missing earlier one; beyond this, stop waiting.
+const MAX_HELD = 256;
+
+export class Store {
+  readonly parts: Record<Channel, string[]> = { text: [], reasoning: [], refusal: [] };
+  private lastSeq = 0;
+  private held = new Map<number, Delta>();
+  private listeners = new Set<Listener>();
+  private closed = false;
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  full(channel: Channel): string {
+    return this.parts[channel].join("");
+  }
+
+  /** Apply a delta in sequence order; duplicates are dropped, early ones held. */
+  receive(delta: Delta): void {
+    if (this.closed || delta.seq <= this.lastSeq) return;
+    this.held.set(delta.seq, delta);
+    if (this.held.size > MAX_HELD) this.lastSeq = Math.min(...this.held.keys()) - 1;
+    const pieces: Piece[] = [];
+    for (let next = this.held.get(this.lastSeq + 1); next; next = this.held.get(this.lastSeq + 1)) {
+      this.held.delete(next.seq);
+      this.lastSeq = next.seq;
+      for (const channel of CHANNELS) {
+        const text = next[channel];
+        if (typeof text === "string" && text) {
+          this.parts[channel].push(text);
+          pieces.push({ channel, text });
+        }
+      }
+    }
+    if (pieces.length) this.listeners.forEach((listener) => listener(pieces));
+  }
+
+  /** The final text from the kernel wins over whatever the deltas built; later deltas are late. */
+  close(final: Record<Channel, string>): void {
+    this.closed = true;
+    this.held.clear();
+    for (const channel of CHANNELS) this.parts[channel] = final[channel] ? [final[channel]] : [];
+  }
+}
+
+const stores = new WeakMap<object, Store>();
+
+export function storeFor(model: object): Store {
+  let store = stores.get(model);
+  if (!store) {
+    store = new Store();
+    stores.set(model, store);
+  }
+  return store;
+}

@@ -1,0 +1,244 @@
+// The chat answer view. It only reads synced traits and never writes one (a
+// front-end trait write during an async cell stalls later syncs on ipykernel
+// 7.4); the Stop click is the one message it sends: {type: "stop"}.
+// Model output is untrusted: it only ever enters the page as text nodes.
+
+import type { AnyModel, Initialize, Render } from "@anywidget/types";
+import { CHANNELS, storeFor, type Channel, type Delta, type Piece } from "./store";
+import "./widget.css";
+
+type Status = "streaming" | "done" | "stopped" | "error";
+
+export interface Model {
+  status: Status;
+  text: string;
+  reasoning: string;
+  refusal: string;
+  model_name: string;
+  demo: boolean;
+  notice: string;
+  error: { title?: string; message?: string; hint?: string };
+  finish_reason: string;
+  usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+  stats: { ttft_s?: number; elapsed_s?: number; tokens_per_s?: number };
+}
+
+// How long a Stop click may go unanswered before we say the kernel cannot hear it.
+export const STOP_HINT_DELAY_MS = 1500;
+const STOP_HINT =
+  "The kernel can't receive the click while this cell runs: use Kernel ▸ Interrupt (■).";
+const STATUS_TEXT: Record<Status, string> = {
+  streaming: "streaming…",
+  done: "done",
+  stopped: "stopped",
+  error: "error",
+};
+
+const nextFrame: (callback: () => void) => void =
+  typeof requestAnimationFrame === "function"
+    ? (callback) => requestAnimationFrame(() => callback())
+    : (callback) => setTimeout(callback, 16);
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+function finalText(model: AnyModel<Model>): Record<Channel, string> {
+  return { text: model.get("text"), reasoning: model.get("reasoning"), refusal: model.get("refusal") };
+}
+
+const initialize: Initialize<Model> = ({ model }) => {
+  const store = storeFor(model);
+  const onMessage = (msg: unknown) => {
+    const delta = msg as Delta;
+    if (delta && delta.type === "delta" && model.get("status") === "streaming") store.receive(delta);
+  };
+  const onStatus = () => {
+    if (model.get("status") !== "streaming") store.close(finalText(model));
+  };
+  model.on("msg:custom", onMessage);
+  model.on("change:status", onStatus);
+  onStatus();
+  return () => {
+    model.off("msg:custom", onMessage);
+    model.off("change:status", onStatus);
+  };
+};
+
+const render: Render<Model> = ({ model, el }) => {
+  const store = storeFor(model);
+  const root = element("div", "streamchat");
+  const header = element("div", "streamchat-header");
+  const name = element("span", "streamchat-model");
+  const demoLabel = element("span", "streamchat-demo-label", "offline demo");
+  header.append(name, demoLabel);
+  const notice = element("div", "streamchat-notice");
+
+  const reasoning = element("details", "streamchat-reasoning");
+  reasoning.append(element("summary", "streamchat-reasoning-summary", "Thinking"));
+  const reasoningText = element("div", "streamchat-reasoning-text");
+  reasoning.append(reasoningText);
+
+  const scroll = element("div", "streamchat-scroll");
+  scroll.setAttribute("aria-live", "polite");
+  const answer = element("div", "streamchat-answer");
+  const refusal = element("div", "streamchat-refusal");
+  scroll.append(answer, refusal);
+  const truncated = element("div", "streamchat-truncated", "truncated (max tokens)");
+
+  const errorCard = element("div", "streamchat-error");
+  errorCard.setAttribute("role", "alert");
+  const errorTitle = element("strong", "streamchat-error-title");
+  const errorMessage = element("div", "streamchat-error-message");
+  const errorHint = element("div", "streamchat-error-hint");
+  errorCard.append(errorTitle, errorMessage, errorHint);
+
+  const footer = element("div", "streamchat-footer");
+  const statusText = element("span", "streamchat-status");
+  const metrics = element("span", "streamchat-metrics");
+  const stop = element("button", "streamchat-stop", "Stop");
+  stop.type = "button";
+  stop.setAttribute("aria-label", "Stop");
+  const copy = element("button", "streamchat-copy", "Copy");
+  copy.type = "button";
+  const hint = element("div", "streamchat-hint");
+  footer.append(statusText, metrics, stop, copy);
+  root.append(header, notice, reasoning, scroll, truncated, errorCard, footer, hint);
+  el.append(root);
+
+  const targets: Record<Channel, HTMLElement> = { text: answer, reasoning: reasoningText, refusal };
+  const opened = performance.now();
+  let pending: Piece[] = [];
+  let frameQueued = false;
+  let stopClicked = false;
+  let hintTimer: ReturnType<typeof setTimeout> | undefined;
+  let clockTimer: ReturnType<typeof setInterval> | undefined;
+
+  const show = (node: HTMLElement, visible: boolean) => {
+    node.hidden = !visible;
+  };
+  const atBottom = () => scroll.scrollHeight - scroll.scrollTop - scroll.clientHeight < 8;
+
+  const syncSections = () => {
+    const hasReasoning = reasoningText.textContent !== "";
+    const hasAnswer = answer.textContent !== "";
+    show(reasoning, hasReasoning);
+    // Open while only reasoning has arrived; fold it away once the answer starts.
+    if (hasReasoning) reasoning.open = !hasAnswer && model.get("status") === "streaming";
+    show(refusal, refusal.textContent !== "");
+  };
+
+  const flush = () => {
+    frameQueued = false;
+    if (!pending.length) return;
+    const follow = atBottom();
+    for (const piece of pending) targets[piece.channel].append(document.createTextNode(piece.text));
+    pending = [];
+    syncSections();
+    if (follow) scroll.scrollTop = scroll.scrollHeight;
+  };
+
+  const unsubscribe = store.subscribe((pieces) => {
+    pending.push(...pieces);
+    if (!frameQueued) {
+      frameQueued = true;
+      nextFrame(flush);
+    }
+  });
+
+  const fillFromStore = () => {
+    pending = [];
+    for (const channel of CHANNELS) targets[channel].textContent = store.full(channel);
+    syncSections();
+  };
+
+  const describeMetrics = () => {
+    const stats = model.get("stats") || {};
+    const usage = model.get("usage") || {};
+    const parts: string[] = [];
+    const elapsed =
+      model.get("status") === "streaming" ? (performance.now() - opened) / 1000 : stats.elapsed_s;
+    if (typeof elapsed === "number") parts.push(`${elapsed.toFixed(1)} s`);
+    if (typeof stats.ttft_s === "number") parts.push(`first token ${stats.ttft_s.toFixed(2)} s`);
+    if (typeof stats.tokens_per_s === "number") parts.push(`${stats.tokens_per_s.toFixed(0)} tok/s`);
+    if (typeof usage.prompt_tokens === "number" && typeof usage.completion_tokens === "number") {
+      parts.push(`${usage.prompt_tokens} → ${usage.completion_tokens} tokens`);
+    }
+    metrics.textContent = parts.join(" · ");
+  };
+
+  const update = () => {
+    const status = model.get("status");
+    const streaming = status === "streaming";
+    root.dataset.status = status;
+    name.textContent = model.get("model_name");
+    show(demoLabel, model.get("demo"));
+    notice.textContent = model.get("notice");
+    show(notice, model.get("notice") !== "");
+    statusText.textContent = STATUS_TEXT[status];
+    scroll.setAttribute("aria-busy", String(streaming));
+    show(stop, streaming);
+    show(copy, !streaming);
+    show(truncated, model.get("finish_reason") === "length");
+
+    const error = model.get("error") || {};
+    show(errorCard, status === "error");
+    errorTitle.textContent = error.title || "Error";
+    errorMessage.textContent = error.message || "";
+    errorHint.textContent = error.hint || "";
+
+    if (streaming) {
+      clockTimer ??= setInterval(describeMetrics, 200);
+    } else {
+      clearInterval(clockTimer);
+      clearTimeout(hintTimer);
+      show(hint, false);
+      fillFromStore();
+    }
+    describeMetrics();
+  };
+
+  stop.addEventListener("click", () => {
+    if (stopClicked) return;
+    stopClicked = true;
+    model.send({ type: "stop" });
+    stop.disabled = true;
+    stop.textContent = "Stopping…";
+    hintTimer = setTimeout(() => {
+      if (model.get("status") === "streaming") {
+        hint.textContent = STOP_HINT;
+        show(hint, true);
+      }
+    }, STOP_HINT_DELAY_MS);
+  });
+
+  copy.addEventListener("click", async () => {
+    if (!navigator.clipboard) return;
+    await navigator.clipboard.writeText(model.get("text"));
+    copy.textContent = "Copied";
+    setTimeout(() => (copy.textContent = "Copy"), 1500);
+  });
+
+  fillFromStore();
+  show(hint, false);
+  update();
+  const events = ["status", "model_name", "demo", "notice", "error", "finish_reason", "usage", "stats"];
+  for (const trait of events) model.on(`change:${trait}`, update);
+
+  return () => {
+    unsubscribe();
+    clearInterval(clockTimer);
+    clearTimeout(hintTimer);
+    for (const trait of events) model.off(`change:${trait}`, update);
+    root.remove();
+  };
+};
+
+export default { initialize, render };
