@@ -15,11 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from IPython.display import DisplayHandle, display
+from IPython.display import DisplayHandle
 
-from .demo import DEMO_MODEL
+from . import static_copy
 from .endpoint import Endpoint, EndpointError, open_endpoint
-from .safe_markdown import neutralize
 from .stream import (
     Finish,
     ReasoningDelta,
@@ -203,55 +202,7 @@ def _finish(
         stats=reply.stats,
         notice=notice,
     )
-    handle.update(
-        {
-            **widget.view_bundle(),
-            "text/markdown": static_markdown(reply),
-            "text/plain": static_plain(reply),
-        },
-        metadata={"text/markdown": {"streamchat": provenance(reply, host)}},
-        raw=True,
-    )
+    data, metadata = static_copy.bundle(reply, host)
+    handle.update(data, metadata=metadata, raw=True)
+    widget.close()
     return reply
-
-
-def static_markdown(reply: Reply) -> str:
-    """The answer for renderers without the widget, with its raw HTML neutralized."""
-    parts = []
-    if reply.refusal:
-        parts.append("> **Refusal:** " + reply.refusal.replace("\n", "\n> "))
-    if reply.text:
-        parts.append(reply.text)
-    if reply.error:
-        parts.append(f"> **Error: {reply.error['title']}** {reply.error['message']}")
-    parts.append(f"*{_footer(reply)}*")
-    return neutralize("\n\n".join(parts))
-
-
-def static_plain(reply: Reply) -> str:
-    body = reply.text or reply.refusal
-    if reply.error:
-        body += f"\n\n[error] {reply.error['title']}: {reply.error['message']}"
-    return f"{body}\n\n[{_footer(reply)}]"
-
-
-def _footer(reply: Reply) -> str:
-    parts = ["offline demo model" if reply.model == DEMO_MODEL else reply.model, reply.status]
-    if reply.finish_reason == "length":
-        parts.append("truncated (max tokens)")
-    if reply.usage and reply.usage.get("completion_tokens") is not None:
-        parts.append(f"{reply.usage['completion_tokens']} tokens")
-    parts.append(f"{reply.stats.get('elapsed_s', 0):.1f} s")
-    return " · ".join(parts)
-
-
-def provenance(reply: Reply, host: str) -> dict[str, Any]:
-    """Machine-readable origin of an answer: never the key or a URL with credentials."""
-    return {
-        "model": reply.model,
-        "endpoint": host,
-        "status": reply.status,
-        "finish_reason": reply.finish_reason,
-        "usage": reply.usage,
-        "timing": reply.stats,
-    }

@@ -26,9 +26,52 @@ DEFAULT_DELAY = 0.016
 _TITLES = ["Professor", "Captain", "Doctor", "Sir", "Lady", "Madame", "Count", "Agent"]
 _SUFFIXES = ["the Wise", "of the Join", "the Indexed", "Prime", "the Patient", "Deluxe"]
 _STOPWORDS = frozenset(
-    "a an the of for to in on and or that this with is are be as by at it its from "
-    "what how why who which me my you your i we our us please give generate make list "
-    "write some great names".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "and",
+        "or",
+        "that",
+        "this",
+        "with",
+        "is",
+        "are",
+        "be",
+        "as",
+        "by",
+        "at",
+        "it",
+        "its",
+        "from",
+        "what",
+        "how",
+        "why",
+        "who",
+        "which",
+        "me",
+        "my",
+        "you",
+        "your",
+        "i",
+        "we",
+        "our",
+        "us",
+        "please",
+        "give",
+        "generate",
+        "make",
+        "list",
+        "write",
+        "some",
+        "great",
+        "names",
+    ]
 )
 
 
@@ -89,9 +132,7 @@ class DemoTransport(httpx2.AsyncBaseTransport):
             return httpx2.Response(404, json={"error": {"message": "Not found"}})
         payload = json.loads(await request.aread())
         messages = payload.get("messages") or []
-        prompt = next(
-            (m.get("content") for m in reversed(messages) if m.get("role") == "user"), ""
-        )
+        prompt = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "")
         if not isinstance(prompt, str):
             prompt = json.dumps(prompt)
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))

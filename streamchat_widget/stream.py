@@ -279,7 +279,11 @@ def _host(client: openai.AsyncOpenAI | None) -> str:
     if client is None:
         return "the server"
     parts = urlsplit(str(client.base_url))
-    return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "the server"
+    return (
+        parts.hostname + (f":{parts.port}" if parts.port else "")
+        if parts.hostname
+        else "the server"
+    )
 
 
 def scrub(error: StreamError, secret: str | None) -> StreamError:

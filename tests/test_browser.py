@@ -154,11 +154,9 @@ def test_answer_streams_incrementally_and_stop_closes_the_connection(lab, browse
 
 
 def test_model_output_is_never_inserted_as_html(lab, browser, server):
-    hostile = ["<img src=x onerror=\"window.__xss=1\">", " <svg onload=window.__xss=2>", " after"]
+    hostile = ['<img src=x onerror="window.__xss=1">', " <svg onload=window.__xss=2>", " after"]
     server.add_model("hostile", Plan(tokens=hostile))
-    name = _notebook(
-        lab, "xss.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile\nhi"]
-    )
+    name = _notebook(lab, "xss.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile\nhi"])
     page = browser.new_page()
     try:
         _open_and_run_all(page, lab, name)

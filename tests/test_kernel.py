@@ -108,7 +108,9 @@ def test_errors_show_in_the_widget_without_traceback_or_key(kernel, server):
 def test_error_in_the_middle_of_the_stream_keeps_the_partial_answer(kernel, server):
     server.add_model(
         "fails",
-        Plan(tokens=["one ", "two ", "three "], error_after=2, error_event={"message": "overloaded"}),
+        Plan(
+            tokens=["one ", "two ", "three "], error_after=2, error_event={"message": "overloaded"}
+        ),
     )
     kernel.widgets.clear()
     execution = kernel.run("%%chat -m fails\nhello")

@@ -49,7 +49,8 @@ def test_every_chat_cell_holds_its_whole_answer_as_markdown(quickstart):
         assert "## 20 ideas" in markdown
         assert "20. **" in markdown
         assert "OPENAI_BASE_URL" in markdown, "the demo answer streamed to its last line"
-        assert "application/vnd.jupyter.widget-view+json" in output["data"]
+        assert "application/vnd.jupyter.widget-view+json" not in output["data"]
+        assert '<div class="streamchat" data-status="done"' in output["data"]["text/html"]
         meta = output["metadata"]["text/markdown"]["streamchat"]
         assert meta["status"] == "done"
         assert meta["model"] == "demo"
@@ -64,4 +65,4 @@ def test_html_export_shows_the_answers(quickstart):
     html, _ = HTMLExporter().from_notebook_node(quickstart)
     assert "sentient cheesecakes that teach SQL" in html
     assert re.search(r"<h2[^>]*>20 ideas", html), "the answer is rendered as Markdown"
-    assert "Error displaying widget" not in html
+    assert 'class="streamchat" data-status="done"' in html

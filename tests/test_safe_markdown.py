@@ -50,7 +50,10 @@ def test_script_links_are_disarmed(link):
 
 
 def test_safe_links_and_formatting_are_kept():
-    text = "# Title\n\n- a **b**\n- [docs](https://example.org/x?a=1)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    text = (
+        "# Title\n\n- a **b**\n- [docs](https://example.org/x?a=1)\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
     assert neutralize(text) == text
 
 

@@ -28,7 +28,9 @@ from tests.sse_server import FIXTURES_PATH, Plan
 TAIL = "<tail>"
 TAIL_BYTES = [
     b'data: {"id":"t","object":"chat.completion.chunk","created":1,"model":"m",'
-    b'"choices":[{"index":0,"delta":{"content":"' + TAIL.encode() + b'"},"finish_reason":null}]}\n\n',
+    b'"choices":[{"index":0,"delta":{"content":"'
+    + TAIL.encode()
+    + b'"},"finish_reason":null}]}\n\n',
     b'data: {"id":"t","object":"chat.completion.chunk","created":1,"model":"m",'
     b'"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
 ]

@@ -1,0 +1,238 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import widget, { STOP_HINT_DELAY_MS, type Model } from "./widget";
+
+type Handler = (...args: unknown[]) => void;
+
+// A stand-in for the ipywidgets model: traits the kernel sets, events, and a
+// record of what the view sends. Writing a trait from the front end throws.
+class FakeModel {
+  sent: unknown[] = [];
+  private handlers = new Map<string, Set<Handler>>();
+  constructor(public state: Model) {}
+  get<K extends keyof Model>(key: K): Model[K] {
+    return this.state[key];
+  }
+  set(): void {
+    throw new Error("the front end must not write synced traits");
+  }
+  save_changes(): void {
+    throw new Error("the front end must not write synced traits");
+  }
+  on(event: string, handler: Handler): void {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)!.add(handler);
+  }
+  off(event: string, handler: Handler): void {
+    this.handlers.get(event)?.delete(handler);
+  }
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+  emit(event: string, ...args: unknown[]): void {
+    this.handlers.get(event)?.forEach((handler) => handler(...args));
+  }
+  kernelSets(changes: Partial<Model>): void {
+    Object.assign(this.state, changes);
+    for (const key of Object.keys(changes)) this.emit(`change:${key}`);
+  }
+  delta(seq: number, text: string, extra: Record<string, string> = {}): void {
+    this.emit("msg:custom", { type: "delta", seq, text, ...extra });
+  }
+}
+
+function newModel(): FakeModel {
+  return new FakeModel({
+    status: "streaming",
+    text: "",
+    reasoning: "",
+    refusal: "",
+    model_name: "gpt-test",
+    demo: false,
+    notice: "",
+    error: {},
+    finish_reason: "",
+    usage: {},
+    stats: {},
+  });
+}
+
+async function mount(model: FakeModel): Promise<{ el: HTMLElement; cleanup: () => void }> {
+  const el = document.createElement("div");
+  document.body.append(el);
+  const props = { model, el, signal: new AbortController().signal } as never;
+  const cleanup = (await widget.render(props)) as () => void;
+  return { el, cleanup };
+}
+
+async function setup(model = newModel()) {
+  await widget.initialize({ model, signal: new AbortController().signal } as never);
+  return model;
+}
+
+const answerText = (el: HTMLElement) => el.querySelector(".streamchat-answer")!.textContent;
+const stopButton = (el: HTMLElement) =>
+  [...el.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === "Stop");
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => {
+  vi.useRealTimers();
+  document.body.innerHTML = "";
+});
+
+describe("streaming", () => {
+  it("shows a Stop button before any token arrives", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    const root = el.querySelector(".streamchat") as HTMLElement;
+    expect(root.dataset.status).toBe("streaming");
+    const stop = stopButton(el)!;
+    expect(stop.tagName).toBe("BUTTON");
+    expect(stop.textContent).toBe("Stop");
+    expect(stop.hidden).toBe(false);
+  });
+
+  it("appends deltas in sequence order, holding early ones and dropping duplicates", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "Hello");
+    model.delta(3, "!");
+    model.delta(1, "Hello");
+    model.delta(2, " world");
+    vi.advanceTimersByTime(50);
+    expect(answerText(el)).toBe("Hello world!");
+  });
+
+  it("inserts model output as text, never as HTML", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, '<img src=x onerror="window.__xss=1">');
+    vi.advanceTimersByTime(50);
+    expect(el.querySelector("img")).toBeNull();
+    expect(answerText(el)).toBe('<img src=x onerror="window.__xss=1">');
+  });
+
+  it("batches text into the DOM once per frame", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "a");
+    model.delta(2, "b");
+    expect(answerText(el)).toBe("");
+    vi.advanceTimersByTime(50);
+    expect(answerText(el)).toBe("ab");
+    expect(el.querySelector(".streamchat-answer")!.childNodes.length).toBe(2);
+  });
+
+  it("shows the same text in two views, and a late view starts from the text so far", async () => {
+    const model = await setup();
+    const first = await mount(model);
+    model.delta(1, "early ");
+    const late = await mount(model);
+    model.delta(2, "later");
+    vi.advanceTimersByTime(50);
+    expect(answerText(first.el)).toBe("early later");
+    expect(answerText(late.el)).toBe("early later");
+  });
+
+  it("streams reasoning into an open Thinking section that folds when the answer starts", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "", { reasoning: "pondering" });
+    vi.advanceTimersByTime(50);
+    const details = el.querySelector("details.streamchat-reasoning") as HTMLDetailsElement;
+    expect(details.hidden).toBe(false);
+    expect(details.open).toBe(true);
+    expect(details.textContent).toContain("pondering");
+    model.delta(2, "Answer");
+    vi.advanceTimersByTime(50);
+    expect(details.open).toBe(false);
+  });
+});
+
+describe("Stop", () => {
+  it("sends exactly one stop message and says it is stopping", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    const stop = stopButton(el)!;
+    stop.click();
+    stop.click();
+    expect(model.sent).toEqual([{ type: "stop" }]);
+    expect(stop.textContent).toBe("Stopping…");
+    expect(stop.getAttribute("aria-label")).toBe("Stop");
+    expect(stop.disabled).toBe(true);
+  });
+
+  it("points to Kernel ▸ Interrupt when the kernel does not answer the click", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    stopButton(el)!.click();
+    const hint = el.querySelector(".streamchat-hint") as HTMLElement;
+    vi.advanceTimersByTime(STOP_HINT_DELAY_MS - 100);
+    expect(hint.hidden).toBe(true);
+    vi.advanceTimersByTime(200);
+    expect(hint.hidden).toBe(false);
+    expect(hint.textContent).toContain("Kernel ▸ Interrupt");
+  });
+
+  it("shows no hint when the kernel stops the answer in time", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    stopButton(el)!.click();
+    model.kernelSets({ status: "stopped", text: "partial" });
+    vi.advanceTimersByTime(STOP_HINT_DELAY_MS + 100);
+    expect((el.querySelector(".streamchat-hint") as HTMLElement).hidden).toBe(true);
+  });
+});
+
+describe("the end of the stream", () => {
+  it("mirrors the status, swaps Stop for Copy, and takes the kernel's final text", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "partial answ");
+    vi.advanceTimersByTime(50);
+    model.kernelSets({ status: "stopped", text: "partial answer" });
+    model.delta(2, "late delta");
+    vi.advanceTimersByTime(50);
+    expect((el.querySelector(".streamchat") as HTMLElement).dataset.status).toBe("stopped");
+    expect(answerText(el)).toBe("partial answer");
+    expect((el.querySelector(".streamchat-stop") as HTMLElement).hidden).toBe(true);
+    const copy = el.querySelector(".streamchat-copy") as HTMLButtonElement;
+    expect(copy.hidden).toBe(false);
+    expect(el.querySelector(".streamchat-status")!.textContent).toBe("stopped");
+  });
+
+  it("shows an error card under the partial text", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "kept");
+    vi.advanceTimersByTime(50);
+    model.kernelSets({
+      status: "error",
+      text: "kept",
+      error: { title: "Rate limited (429)", message: "slow down", hint: "wait" },
+    });
+    const card = el.querySelector(".streamchat-error") as HTMLElement;
+    expect(card.hidden).toBe(false);
+    expect(card.getAttribute("role")).toBe("alert");
+    expect(card.textContent).toContain("Rate limited (429)");
+    expect(answerText(el)).toBe("kept");
+  });
+
+  it("labels the offline demo model and notes a max-tokens truncation", async () => {
+    const model = newModel();
+    model.state.demo = true;
+    await setup(model);
+    const { el } = await mount(model);
+    expect((el.querySelector(".streamchat-demo-label") as HTMLElement).hidden).toBe(false);
+    model.kernelSets({ status: "done", finish_reason: "length", text: "cut" });
+    expect((el.querySelector(".streamchat-truncated") as HTMLElement).hidden).toBe(false);
+  });
+
+  it("cleans up its timers and listeners", async () => {
+    const model = await setup();
+    const { el, cleanup } = await mount(model);
+    stopButton(el)!.click();
+    cleanup();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(el.querySelector(".streamchat")).toBeNull();
+  });
+});

@@ -1,0 +1,122 @@
+"""The answer as it stays in the notebook once the stream ends: no widget needed.
+
+When an answer ends, its output is replaced by this bundle: `text/html` (our own
+rendering, with the `streamchat` class and final `data-status`, which JupyterLab
+prefers), `text/markdown` (for GitHub, nbviewer and exports that prefer it) and
+`text/plain`. A widget view would instead show "model not found" in a notebook
+reopened without a kernel, and nbconvert renders the view (not the Markdown)
+whenever the executing client saved widget state, as nbclient does.
+Model output is untrusted: the HTML comes from markdown-it with raw HTML off
+(tags are shown as text, script URLs are not linked), the Markdown from
+`safe_markdown.neutralize`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from markdown_it import MarkdownIt
+
+from .demo import DEMO_MODEL
+from .safe_markdown import neutralize
+
+if TYPE_CHECKING:
+    from .answer import Reply
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_MARKDOWN.add_render_rule(
+    "link_open",
+    lambda self, tokens, idx, options, env: (
+        tokens[idx].attrSet("target", "_blank"),
+        tokens[idx].attrSet("rel", "noopener noreferrer"),
+        self.renderToken(tokens, idx, options, env),
+    )[-1],
+)
+_BOX = (
+    "border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:6px;padding:8px 12px;"
+    "margin:2px 0;background:var(--jp-layout-color1,transparent);"
+    "color:var(--jp-content-font-color1,inherit)"
+)
+_QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
+
+
+def bundle(reply: Reply, host: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """Display data and metadata of a finished answer."""
+    data = {
+        "text/html": to_html(reply),
+        "text/markdown": to_markdown(reply),
+        "text/plain": to_plain(reply),
+    }
+    return data, {"text/markdown": {"streamchat": provenance(reply, host)}}
+
+
+def footer(reply: Reply) -> str:
+    parts = ["offline demo model" if reply.model == DEMO_MODEL else reply.model, reply.status]
+    if reply.finish_reason == "length":
+        parts.append("truncated (max tokens)")
+    if reply.usage and reply.usage.get("completion_tokens") is not None:
+        parts.append(f"{reply.usage['completion_tokens']} tokens")
+    parts.append(f"{reply.stats.get('elapsed_s', 0):.1f} s")
+    return " · ".join(parts)
+
+
+def to_html(reply: Reply) -> str:
+    esc = html.escape
+    parts = [f'<div class="streamchat" data-status="{esc(reply.status)}" style="{_BOX}">']
+    header = f'<span class="streamchat-model">{esc(reply.model)}</span>'
+    if reply.model == DEMO_MODEL:
+        header += ' · <span class="streamchat-demo-label">offline demo</span>'
+    parts.append(f'<div class="streamchat-header" style="{_QUIET}">{header}</div>')
+    if reply.reasoning:
+        parts.append(
+            '<details class="streamchat-reasoning"><summary>Thinking</summary>'
+            f'<div style="white-space:pre-wrap;{_QUIET}">{esc(reply.reasoning)}</div></details>'
+        )
+    parts.append(f'<div class="streamchat-answer">{_MARKDOWN.render(reply.text)}</div>')
+    if reply.refusal:
+        parts.append(
+            '<div class="streamchat-refusal" style="font-style:italic;border-left:3px solid '
+            f'var(--jp-warn-color1,#f0ad4e);padding-left:8px">{esc(reply.refusal)}</div>'
+        )
+    if reply.error:
+        parts.append(
+            '<div class="streamchat-error" role="alert" style="border-left:3px solid '
+            'var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px">'
+            f"<strong>{esc(reply.error['title'])}</strong> {esc(reply.error['message'])}"
+            f'<div style="{_QUIET}">{esc(reply.error.get("hint", ""))}</div></div>'
+        )
+    parts.append(f'<div class="streamchat-footer" style="{_QUIET}">{esc(footer(reply))}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def to_markdown(reply: Reply) -> str:
+    parts = []
+    if reply.refusal:
+        parts.append("> **Refusal:** " + reply.refusal.replace("\n", "\n> "))
+    if reply.text:
+        parts.append(reply.text)
+    if reply.error:
+        parts.append(f"> **Error: {reply.error['title']}** {reply.error['message']}")
+    parts.append(f"*{footer(reply)}*")
+    return neutralize("\n\n".join(parts))
+
+
+def to_plain(reply: Reply) -> str:
+    body = reply.text or reply.refusal
+    if reply.error:
+        body += f"\n\n[error] {reply.error['title']}: {reply.error['message']}"
+    return f"{body}\n\n[{footer(reply)}]"
+
+
+def provenance(reply: Reply, host: str) -> dict[str, Any]:
+    """Machine-readable origin of an answer: never the key or a URL with credentials."""
+    return {
+        "model": reply.model,
+        "endpoint": host,
+        "status": reply.status,
+        "finish_reason": reply.finish_reason,
+        "usage": reply.usage,
+        "timing": reply.stats,
+    }
