@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ class ChatWidget(anywidget.AnyWidget):
     _esm = STATIC / "widget.js"
     _css = STATIC / "widget.css"
 
+    # Lets the front end keep one text buffer per answer for all of its views.
+    answer_id = traitlets.Unicode().tag(sync=True)
     status = traitlets.Enum(STATUSES, default_value="streaming").tag(sync=True)
     text = traitlets.Unicode("").tag(sync=True)
     reasoning = traitlets.Unicode("").tag(sync=True)
@@ -41,7 +44,7 @@ class ChatWidget(anywidget.AnyWidget):
     stats = traitlets.Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(answer_id=uuid.uuid4().hex, **kwargs)
         self._pending: dict[str, list[str]] = {"text": [], "reasoning": [], "refusal": []}
         self._seq = 0
         self._last_flush = 0.0

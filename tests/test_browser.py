@@ -49,6 +49,7 @@ def lab(sse_server, tmp_path_factory) -> Iterator[dict]:
     """A JupyterLab server on loopback whose kernels talk to the test model server."""
     root = tmp_path_factory.mktemp("lab")
     port, token = _free_port(), secrets.token_hex(16)
+    log = (root / "jupyter.log").open("w")
     env = {
         **os.environ,
         "OPENAI_BASE_URL": sse_server.base_url,
@@ -61,8 +62,9 @@ def lab(sse_server, tmp_path_factory) -> Iterator[dict]:
             f"--port={port}", f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--ServerApp.allow_root=True",
         ],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -73,7 +75,7 @@ def lab(sse_server, tmp_path_factory) -> Iterator[dict]:
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError("JupyterLab did not start") from None
+                raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyter.log'}") from None
             time.sleep(0.3)
     yield {"url": url, "token": token, "root": root}
     process.terminate()
@@ -99,7 +101,8 @@ def _notebook(lab: dict, name: str, cells: list[str]) -> str:
 
 
 def _open_and_run_all(page, lab: dict, name: str) -> None:
-    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}")
+    workspace = name.removesuffix(".ipynb")
+    page.goto(f"{lab['url']}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab['token']}")
     page.wait_for_function(
         "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
         " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -108,7 +111,8 @@ def _open_and_run_all(page, lab: dict, name: str) -> None:
         " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
         timeout=60_000,
     )
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Not awaited: the command's promise settles only when every cell has run.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
 
 def _answer_text(page) -> str:

@@ -63,13 +63,19 @@ export class Store {
   }
 }
 
-const stores = new WeakMap<object, Store>();
+// Keyed by the answer's id trait, not by the model object: anywidget hands
+// `initialize` and each `render` different wrappers of the same model.
+const stores = new Map<string, Store>();
 
-export function storeFor(model: object): Store {
-  let store = stores.get(model);
+export function storeFor(answerId: string): Store {
+  let store = stores.get(answerId);
   if (!store) {
     store = new Store();
-    stores.set(model, store);
+    stores.set(answerId, store);
   }
   return store;
+}
+
+export function dropStore(answerId: string): void {
+  stores.delete(answerId);
 }

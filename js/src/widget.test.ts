@@ -40,8 +40,12 @@ class FakeModel {
   }
 }
 
+let answers = 0;
+
 function newModel(): FakeModel {
+  answers += 1;
   return new FakeModel({
+    answer_id: `answer-${answers}`,
     status: "streaming",
     text: "",
     reasoning: "",

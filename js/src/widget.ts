@@ -4,12 +4,13 @@
 // Model output is untrusted: it only ever enters the page as text nodes.
 
 import type { AnyModel, Initialize, Render } from "@anywidget/types";
-import { CHANNELS, storeFor, type Channel, type Delta, type Piece } from "./store";
+import { CHANNELS, dropStore, storeFor, type Channel, type Delta, type Piece } from "./store";
 import "./widget.css";
 
 type Status = "streaming" | "done" | "stopped" | "error";
 
 export interface Model {
+  answer_id: string;
   status: Status;
   text: string;
   reasoning: string;
@@ -55,7 +56,7 @@ function finalText(model: AnyModel<Model>): Record<Channel, string> {
 }
 
 const initialize: Initialize<Model> = ({ model }) => {
-  const store = storeFor(model);
+  const store = storeFor(model.get("answer_id"));
   const onMessage = (msg: unknown) => {
     const delta = msg as Delta;
     if (delta && delta.type === "delta" && model.get("status") === "streaming") store.receive(delta);
@@ -69,11 +70,12 @@ const initialize: Initialize<Model> = ({ model }) => {
   return () => {
     model.off("msg:custom", onMessage);
     model.off("change:status", onStatus);
+    dropStore(model.get("answer_id"));
   };
 };
 
 const render: Render<Model> = ({ model, el }) => {
-  const store = storeFor(model);
+  const store = storeFor(model.get("answer_id"));
   const root = element("div", "streamchat");
   const header = element("div", "streamchat-header");
   const name = element("span", "streamchat-model");
