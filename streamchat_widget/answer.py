@@ -193,9 +193,6 @@ def _finish(
         notice = f"The model asked to call {calls}; tools are not run here."
     widget.finish(
         status,
-        text=reply.text,
-        reasoning=reply.reasoning,
-        refusal=reply.refusal,
         error=reply.error or {},
         finish_reason=reply.finish_reason or "",
         usage=reply.usage or {},

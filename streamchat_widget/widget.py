@@ -3,9 +3,10 @@
 Deltas travel as numbered custom messages, coalesced to at most one per
 `FLUSH_INTERVAL`, because every synced-trait write resends the whole value
 (O(n^2) bytes for a growing answer) and Jupyter Server drops iopub traffic
-above 1000 messages a second. The final text is written to the synced `text`
-trait once, for saved widget state and late views. The front end never writes
-a trait: it only sends `{"type": "stop"}`.
+above 1000 messages a second. The text is never a synced trait: when the
+answer ends, the widget is replaced by the static copy and closed, so nothing
+would read it, and sending it once more would cost a whole answer of traffic.
+The front end never writes a trait: it only sends `{"type": "stop"}`.
 """
 
 from __future__ import annotations
@@ -32,9 +33,6 @@ class ChatWidget(anywidget.AnyWidget):
     # Lets the front end keep one text buffer per answer for all of its views.
     answer_id = traitlets.Unicode().tag(sync=True)
     status = traitlets.Enum(STATUSES, default_value="streaming").tag(sync=True)
-    text = traitlets.Unicode("").tag(sync=True)
-    reasoning = traitlets.Unicode("").tag(sync=True)
-    refusal = traitlets.Unicode("").tag(sync=True)
     model_name = traitlets.Unicode("").tag(sync=True)
     demo = traitlets.Bool(False).tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
@@ -92,7 +90,7 @@ class ChatWidget(anywidget.AnyWidget):
         return self._seq
 
     def finish(self, status: str, **final: Any) -> None:
-        """Send what is pending, then the final state in one update."""
+        """Send what is pending, then the final status and figures in one update."""
         self.flush()
         self._stop_callbacks.clear()
         with self.hold_sync():

@@ -49,14 +49,14 @@ def test_stop_message_ends_the_cell_keeps_partial_text_and_closes_upstream(kerne
     assert execution.status == "ok"
 
     assert widget.state["status"] == "stopped"
-    partial = widget.state["text"]
+    partial = widget.streamed_text
     assert partial.startswith("tok0 tok1 ")
-    assert partial == widget.streamed_text
     assert len(partial) < len("".join(SLOW_TOKENS))
     record = server.wait_for_disconnect(timeout=2)
     assert record.disconnected
     assert record.chunks_sent < len(SLOW_TOKENS)
     assert partial.strip() in _markdown(execution)
+    assert kernel.run("print(repr(_chat.text))").stdout == repr(partial) + "\n"
 
 
 def test_kernel_interrupt_stops_the_answer_keeps_it_and_halts(kernel, server):
@@ -71,7 +71,8 @@ def test_kernel_interrupt_stops_the_answer_keeps_it_and_halts(kernel, server):
     assert execution.error["ename"] == "ChatInterrupted"
     assert len(execution.error["traceback"]) == 1, "one line, not a traceback wall"
     assert widget.state["status"] == "stopped"
-    assert widget.state["text"].startswith("tok0 ")
+    assert widget.streamed_text.startswith("tok0 ")
+    assert widget.streamed_text.strip() in _markdown(execution)
     assert server.wait_for_disconnect(timeout=2).disconnected
     assert kernel.run("print(_chat.status)").stdout == "stopped\n"
 
@@ -85,7 +86,7 @@ def test_run_all_answers_in_order_each_cell_waiting_for_its_answer(kernel, serve
     for execution in (first, second, third):
         kernel.pump(execution, timeout=15)
         assert execution.status == "ok"
-    texts = [w.state["text"] for w in kernel.chat_widgets()]
+    texts = [w.streamed_text for w in kernel.chat_widgets()]
     assert texts == ["the first prompt has these words\n", "then the second one\n"]
     assert _markdown(first).startswith("the first prompt has these words")
     assert third.stdout == "'then the second one\\n' done\n"
@@ -117,7 +118,8 @@ def test_error_in_the_middle_of_the_stream_keeps_the_partial_answer(kernel, serv
     (widget,) = kernel.chat_widgets()
     assert execution.status == "ok"
     assert widget.state["status"] == "error"
-    assert widget.state["text"] == "one two "
+    assert widget.streamed_text == "one two "
+    assert _markdown(execution).startswith("one two")
     assert "overloaded" in widget.state["error"]["message"]
 
 
@@ -127,7 +129,7 @@ def test_deltas_are_numbered_and_coalesced(kernel, server):
     kernel.run("%%chat -m fast\ngo")
     (widget,) = kernel.chat_widgets()
     assert [d["seq"] for d in widget.deltas] == list(range(1, len(widget.deltas) + 1))
-    assert widget.streamed_text == widget.state["text"] == "".join(f"w{i} " for i in range(2000))
+    assert widget.streamed_text == "".join(f"w{i} " for i in range(2000))
     assert len(widget.deltas) < 200, "2000 tokens must not become 2000 messages"
 
 
@@ -139,7 +141,7 @@ def test_without_autoawait_the_synchronous_magic_answers_and_interrupt_stops_it(
         assert k.run("%load_ext streamchat_widget\n%autoawait False").status == "ok"
         done = k.run("%%chat -m echo\nsync works")
         assert done.status == "ok"
-        assert k.chat_widgets()[-1].state["text"] == "sync works\n"
+        assert k.chat_widgets()[-1].streamed_text == "sync works\n"
 
         execution = k.start("%%chat -m slow\nCount slowly.")
         widget = _wait_for_text(k, execution)
@@ -158,7 +160,7 @@ def test_offline_demo_model_answers_without_key_or_base_url():
         assert widget.state["demo"] is True
         assert widget.state["model_name"] == "demo"
         assert widget.state["status"] == "done"
-        assert "Three names for a cat" in widget.state["text"]
+        assert "Three names for a cat" in widget.streamed_text
         assert "offline demo" in _markdown(execution)
 
         execution = k.run("%%chat -m gpt-4o-mini\nhello")

@@ -55,11 +55,10 @@ export class Store {
     if (pieces.length) this.listeners.forEach((listener) => listener(pieces));
   }
 
-  /** The final text from the kernel wins over whatever the deltas built; later deltas are late. */
-  close(final: Record<Channel, string>): void {
+  /** The answer ended: the kernel flushed everything before saying so, so later deltas are late. */
+  close(): void {
     this.closed = true;
     this.held.clear();
-    for (const channel of CHANNELS) this.parts[channel] = final[channel] ? [final[channel]] : [];
   }
 }
 

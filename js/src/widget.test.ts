@@ -47,9 +47,6 @@ function newModel(): FakeModel {
   return new FakeModel({
     answer_id: `answer-${answers}`,
     status: "streaming",
-    text: "",
-    reasoning: "",
-    refusal: "",
     model_name: "gpt-test",
     demo: false,
     notice: "",
@@ -181,19 +178,19 @@ describe("Stop", () => {
     const model = await setup();
     const { el } = await mount(model);
     stopButton(el)!.click();
-    model.kernelSets({ status: "stopped", text: "partial" });
+    model.kernelSets({ status: "stopped" });
     vi.advanceTimersByTime(STOP_HINT_DELAY_MS + 100);
     expect((el.querySelector(".streamchat-hint") as HTMLElement).hidden).toBe(true);
   });
 });
 
 describe("the end of the stream", () => {
-  it("mirrors the status, swaps Stop for Copy, and takes the kernel's final text", async () => {
+  it("mirrors the status, swaps Stop for Copy, and ignores late deltas", async () => {
     const model = await setup();
     const { el } = await mount(model);
-    model.delta(1, "partial answ");
+    model.delta(1, "partial answer");
     vi.advanceTimersByTime(50);
-    model.kernelSets({ status: "stopped", text: "partial answer" });
+    model.kernelSets({ status: "stopped" });
     model.delta(2, "late delta");
     vi.advanceTimersByTime(50);
     expect((el.querySelector(".streamchat") as HTMLElement).dataset.status).toBe("stopped");
@@ -211,7 +208,6 @@ describe("the end of the stream", () => {
     vi.advanceTimersByTime(50);
     model.kernelSets({
       status: "error",
-      text: "kept",
       error: { title: "Rate limited (429)", message: "slow down", hint: "wait" },
     });
     const card = el.querySelector(".streamchat-error") as HTMLElement;
@@ -227,7 +223,7 @@ describe("the end of the stream", () => {
     await setup(model);
     const { el } = await mount(model);
     expect((el.querySelector(".streamchat-demo-label") as HTMLElement).hidden).toBe(false);
-    model.kernelSets({ status: "done", finish_reason: "length", text: "cut" });
+    model.kernelSets({ status: "done", finish_reason: "length" });
     expect((el.querySelector(".streamchat-truncated") as HTMLElement).hidden).toBe(false);
   });
 
@@ -238,5 +234,19 @@ describe("the end of the stream", () => {
     cleanup();
     expect(vi.getTimerCount()).toBe(0);
     expect(el.querySelector(".streamchat")).toBeNull();
+  });
+});
+
+describe("Copy", () => {
+  it("puts the raw streamed text on the clipboard", async () => {
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "# Title\n\n- *item*");
+    vi.advanceTimersByTime(50);
+    model.kernelSets({ status: "done" });
+    (el.querySelector(".streamchat-copy") as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith("# Title\n\n- *item*"));
   });
 });

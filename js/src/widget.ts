@@ -3,7 +3,7 @@
 // 7.4); the Stop click is the one message it sends: {type: "stop"}.
 // Model output is untrusted: it only ever enters the page as text nodes.
 
-import type { AnyModel, Initialize, Render } from "@anywidget/types";
+import type { Initialize, Render } from "@anywidget/types";
 import { CHANNELS, dropStore, storeFor, type Channel, type Delta, type Piece } from "./store";
 import "./widget.css";
 
@@ -12,9 +12,6 @@ type Status = "streaming" | "done" | "stopped" | "error";
 export interface Model {
   answer_id: string;
   status: Status;
-  text: string;
-  reasoning: string;
-  refusal: string;
   model_name: string;
   demo: boolean;
   notice: string;
@@ -51,10 +48,6 @@ function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-function finalText(model: AnyModel<Model>): Record<Channel, string> {
-  return { text: model.get("text"), reasoning: model.get("reasoning"), refusal: model.get("refusal") };
-}
-
 const initialize: Initialize<Model> = ({ model }) => {
   const store = storeFor(model.get("answer_id"));
   const onMessage = (msg: unknown) => {
@@ -62,7 +55,7 @@ const initialize: Initialize<Model> = ({ model }) => {
     if (delta && delta.type === "delta" && model.get("status") === "streaming") store.receive(delta);
   };
   const onStatus = () => {
-    if (model.get("status") !== "streaming") store.close(finalText(model));
+    if (model.get("status") !== "streaming") store.close();
   };
   model.on("msg:custom", onMessage);
   model.on("change:status", onStatus);
@@ -223,7 +216,7 @@ const render: Render<Model> = ({ model, el }) => {
 
   copy.addEventListener("click", async () => {
     if (!navigator.clipboard) return;
-    await navigator.clipboard.writeText(model.get("text"));
+    await navigator.clipboard.writeText(store.full("text"));
     copy.textContent = "Copied";
     setTimeout(() => (copy.textContent = "Copy"), 1500);
   });
