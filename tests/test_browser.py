@@ -75,7 +75,8 @@ def lab(sse_server, tmp_path_factory) -> Iterator[dict]:
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyter.log'}") from None
+                log_path = root / "jupyter.log"
+                raise RuntimeError(f"JupyterLab did not start; see {log_path}") from None
             time.sleep(0.3)
     yield {"url": url, "token": token, "root": root}
     process.terminate()
