@@ -142,6 +142,9 @@ def test_without_autoawait_the_synchronous_magic_answers_and_interrupt_stops_it(
         done = k.run("%%chat -m echo\nsync works")
         assert done.status == "ok"
         assert k.chat_widgets()[-1].streamed_text == "sync works\n"
+        called = k.run("get_ipython().run_cell_magic('chat', '-m echo', 'called directly')")
+        assert called.status == "ok"
+        assert k.chat_widgets()[-1].streamed_text == "called directly"
 
         execution = k.start("%%chat -m slow\nCount slowly.")
         widget = _wait_for_text(k, execution)
