@@ -9,22 +9,39 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["ChatError", "Reply", "chat", "load_ipython_extension", "stream_text"]
+
+
+def __getattr__(name: str) -> Any:
+    """`chat`, `stream_text`, `Reply`, `ChatError` load on first use."""
+    if name in ("ChatError", "Reply", "chat", "stream_text"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'streamchat_widget' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:
     from .magic import ChatMagics
 
-    magics = ChatMagics(shell=ipython)
+    unload_ipython_extension(ipython)
+    magics = ChatMagics(shell=ipython, parent=ipython)
     ipython.register_magics(magics)
-    transformers = ipython.input_transformers_cleanup
-    transformers[:] = [t for t in transformers if not _is_chat_transform(t)]
-    transformers.append(magics.transform)
+    ipython.configurables.append(magics)
+    ipython.input_transformers_cleanup.append(magics.transform)
+    ipython.events.register("pre_run_cell", magics.remember_cell)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
+    ipython.configurables[:] = [
+        c for c in ipython.configurables if type(c).__name__ != "ChatMagics"
+    ]
     transformers = ipython.input_transformers_cleanup
-    transformers[:] = [t for t in transformers if not _is_chat_transform(t)]
+    transformers[:] = [t for t in transformers if not _is_ours(t, "transform")]
+    for callback in list(ipython.events.callbacks["pre_run_cell"]):
+        if _is_ours(callback, "remember_cell"):
+            ipython.events.unregister("pre_run_cell", callback)
 
 
-def _is_chat_transform(transform: Any) -> bool:
-    return getattr(transform, "__qualname__", "") == "ChatMagics.transform"
+def _is_ours(callback: Any, name: str) -> bool:
+    return getattr(callback, "__qualname__", "") == f"ChatMagics.{name}"

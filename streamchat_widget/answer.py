@@ -19,6 +19,7 @@ from IPython.display import DisplayHandle
 
 from . import static_copy
 from .endpoint import Endpoint, EndpointError, open_endpoint
+from .request import sent_options
 from .stream import (
     Finish,
     ReasoningDelta,
@@ -59,6 +60,7 @@ class Reply:
     error: dict[str, str] | None = None
     tool_calls: list[dict[str, str]] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    conversation: str | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -116,7 +118,9 @@ class _Accumulator:
         return stats
 
 
-async def answer(request: Mapping[str, Any], *, notice: str = "") -> Reply:
+async def answer(
+    request: Mapping[str, Any], *, notice: str = "", conversation: str | None = None
+) -> Reply:
     """Stream one chat completion into a new widget under the cell and return the reply."""
     model = str(request["model"])
     acc = _Accumulator()
@@ -126,13 +130,14 @@ async def answer(request: Mapping[str, Any], *, notice: str = "") -> Reply:
         endpoint = None
         acc.error = StreamError("No endpoint configured", str(exc))
     demo = endpoint is not None and endpoint.demo
-    widget = ChatWidget(model_name=model, demo=demo, notice=notice or (DEMO_NOTICE if demo else ""))
+    notices = [notice, DEMO_NOTICE if demo else ""]
+    widget = ChatWidget(model_name=model, demo=demo, notice=" ".join(n for n in notices if n))
     handle = DisplayHandle()
     handle.display(
         {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
     )
     if endpoint is None:
-        return _finish(widget, handle, acc, "error", request, "")
+        return _finish(widget, handle, acc, "error", request, "", conversation)
     loop = asyncio.get_running_loop()
 
     async def consume() -> None:
@@ -160,7 +165,7 @@ async def answer(request: Mapping[str, Any], *, notice: str = "") -> Reply:
     finally:
         await endpoint.client.close()
     status = "error" if acc.error else "stopped" if task.cancelled() else "done"
-    reply = _finish(widget, handle, acc, status, request, endpoint.host)
+    reply = _finish(widget, handle, acc, status, request, endpoint.host, conversation)
     if interrupted:
         raise ChatInterrupted("the answer was stopped by the interrupt; its partial text is kept")
     return reply
@@ -173,6 +178,7 @@ def _finish(
     status: str,
     request: Mapping[str, Any],
     host: str,
+    conversation: str | None,
 ) -> Reply:
     reply = Reply(
         text="".join(acc.text),
@@ -186,6 +192,7 @@ def _finish(
         error=acc.error.as_dict() if acc.error else None,
         tool_calls=[acc.tool_calls[i] for i in sorted(acc.tool_calls)],
         stats=acc.stats(),
+        conversation=conversation,
     )
     notice = widget.notice
     if reply.tool_calls:
@@ -199,7 +206,7 @@ def _finish(
         stats=reply.stats,
         notice=notice,
     )
-    data, metadata = static_copy.bundle(reply, host)
+    data, metadata = static_copy.bundle(reply, host, sent_options(request))
     handle.update(data, metadata=metadata, raw=True)
     widget.close()
     return reply

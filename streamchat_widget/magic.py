@@ -13,50 +13,189 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import re
+import shlex
 import threading
 from collections.abc import Coroutine
 from typing import Any
 
 from IPython.core.async_helpers import _asyncio_runner
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Unicode
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import (
+    MagicArgumentParser,
+    argument,
+    magic_arguments,
+)
+from traitlets import Bool, Dict, Float, Int, Unicode
 
-from .answer import Reply, answer
-from .endpoint import default_model
+from . import api
+from .conversation import CONVERSATIONS, DEFAULT
+from .endpoint import EndpointError, default_model, open_endpoint
+from .request import RequestError, fill_vars, parse_option
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
+SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models")
 
 
 @magics_class
 class ChatMagics(Magics):
-    """Defaults for `%%chat`, settable with `%config ChatMagics.<name> = ...`."""
+    """Defaults for `%%chat`, settable with `%config ChatMagics.<name> = ...`.
+
+    Precedence: the cell's option, then `%config` (or ipython_config.py), then
+    the environment (`STREAMCHAT_MODEL`), then the built-in default.
+    """
 
     model = Unicode(
-        "",
-        help="Default model. Empty: $STREAMCHAT_MODEL, else 'demo' offline or 'gpt-4o-mini'.",
+        "", help="Default model. Empty: $STREAMCHAT_MODEL, else 'demo' offline or 'gpt-4o-mini'."
     ).tag(config=True)
+    system = Unicode("", help="System prompt for conversations that set none.").tag(config=True)
+    temperature = Float(None, allow_none=True, help="Default temperature.").tag(config=True)
+    max_tokens = Int(None, allow_none=True, help="Default max_tokens.").tag(config=True)
+    max_history = Int(
+        None, allow_none=True, help="Send at most this many earlier exchanges (None: all)."
+    ).tag(config=True)
+    conversation = Unicode(DEFAULT, help="Conversation used without -c.").tag(config=True)
+    vars = Bool(False, help="Fill {name} in prompts from the namespace, as --vars.").tag(
+        config=True
+    )
+    options = Dict(help="Default request options, as -o KEY=VALUE.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conversations = CONVERSATIONS
+        self._cell_id: str | None = None
+
+    def remember_cell(self, info: Any) -> None:
+        """`pre_run_cell` hook: the front end's cell id keys the exchange of that cell."""
+        self._cell_id = getattr(info, "cell_id", None)
 
     @no_var_expand
     @magic_arguments()
-    @argument("-m", "--model", help="Model to ask (default: see ChatMagics.model).")
-    @cell_magic
-    def chat(self, line: str, cell: str) -> None:
-        """Send the cell body as a prompt and stream the answer into a widget.
+    @argument("-m", "--model", help="Model to ask (default: ChatMagics.model).")
+    @argument("-c", "--conversation", help="Conversation to continue (created on first use).")
+    @argument("--new", action="store_true", help="Start the conversation afresh with this cell.")
+    @argument("-s", "--system", help="System prompt for this conversation, from this cell on.")
+    @argument("-t", "--temperature", type=float, help="Sampling temperature.")
+    @argument("--max-tokens", type=int, help="Most tokens to generate.")
+    @argument("--max-history", type=int, help="Send at most N earlier exchanges.")
+    @argument(
+        "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="Request option sent as is (VALUE parsed as JSON if it can be). Repeatable.",
+    )  # fmt: skip
+    @argument("--out", metavar="NAME", help="Also store the reply in this variable.")
+    @argument("--vars", action="store_true", help="Fill {name} from the namespace ({{ }} stay).")
+    @line_cell_magic
+    def chat(self, line: str, cell: str | None = None) -> None:
+        """Send the cell body as a prompt; the answer streams into a widget below.
 
-        The reply is kept as `_chat` in the user namespace (`.text`, `.status`, ...).
+        The reply is then `_chat` (`.text`, `.status`, `.usage`, ...). As a line
+        magic: `%chat history|reset|list|save PATH|load PATH|models [-c NAME]`,
+        and `%chat reset --all`.
         """
-        run_blocking(self.chat_cell(line, cell))
+        if cell is None:
+            self.command(line)
+        else:
+            run_blocking(self.chat_cell(line, cell))
 
     async def chat_cell(self, line: str, cell: str) -> None:
-        args = parse_argstring(self.chat, line)
+        args = _parse(self.chat.parser, line)
+        cell = cell.removesuffix("\n")  # IPython ends every cell with a newline; users don't
+        if args.out is not None and not args.out.isidentifier():
+            raise UsageError(f"--out needs a Python name, got {args.out!r}")
         if not cell.strip():
             raise UsageError("%%chat needs a prompt: write it in the cell, below %%chat.")
-        model = args.model or self.model or default_model()
-        request = {"model": model, "messages": [{"role": "user", "content": cell}]}
-        reply: Reply = await answer(request)
+        try:
+            prompt = fill_vars(cell, self.shell.user_ns) if args.vars or self.vars else cell
+            options = dict(self.options)
+            options.update(parse_option(text) for text in args.option)
+        except RequestError as exc:
+            raise UsageError(str(exc)) from None
+        reply = await api.chat(
+            prompt,
+            model=args.model or self.model or None,
+            conversation=args.conversation or self.conversation,
+            new=args.new,
+            system=args.system,
+            default_system=self.system or None,
+            max_history=args.max_history if args.max_history is not None else self.max_history,
+            temperature=args.temperature if args.temperature is not None else self.temperature,
+            max_tokens=args.max_tokens if args.max_tokens is not None else self.max_tokens,
+            options=options,
+            cell_id=self._cell_id,
+        )
         self.shell.user_ns["_chat"] = reply
+        if args.out:
+            self.shell.user_ns[args.out] = reply
+
+    def command(self, line: str) -> None:
+        """`%chat SUBCOMMAND ...`: look after conversations, list models."""
+        words = line.split(maxsplit=1)
+        if not words or words[0] not in SUBCOMMANDS:
+            raise UsageError(f"%chat takes one of: {', '.join(SUBCOMMANDS)} (%%chat? for help)")
+        parser = MagicArgumentParser(prog=f"%chat {words[0]}")
+        if words[0] in ("save", "load"):
+            parser.add_argument("path")
+        if words[0] != "list":
+            parser.add_argument("-c", "--conversation", default=self.conversation)
+        if words[0] == "reset":
+            parser.add_argument("--all", action="store_true")
+        args = _parse(parser, words[1] if len(words) > 1 else "")
+        getattr(self, f"_{words[0]}")(args)
+
+    def _history(self, args: Any) -> None:
+        conversation = self.conversations.get(args.conversation)
+        if conversation.system:
+            print(f"[system] {conversation.system}\n")
+        for number, exchange in enumerate(conversation.exchanges, 1):
+            mark = " (stopped)" if exchange.status == "stopped" else ""
+            print(f"[{number}] user: {exchange.user}\n[{number}] assistant{mark}: "
+                  f"{exchange.assistant}\n")  # fmt: skip
+        if not conversation.exchanges:
+            print(f"Conversation {args.conversation!r} has no exchanges yet.")
+
+    def _reset(self, args: Any) -> None:
+        self.conversations.reset(None if args.all else args.conversation)
+        print("All conversations cleared." if args.all else f"{args.conversation!r} cleared.")
+
+    def _list(self, args: Any) -> None:
+        names = self.conversations.names()
+        for name, count in names.items():
+            print(f"{name}: {count} exchange(s)")
+        if not names:
+            print("No conversations yet.")
+
+    def _save(self, args: Any) -> None:
+        count = self.conversations.save(args.conversation, args.path)
+        print(f"Saved {args.conversation!r} ({count} messages) to {args.path}")
+
+    def _load(self, args: Any) -> None:
+        try:
+            conversation = self.conversations.load(args.conversation, args.path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"%chat load: {exc}") from None
+        print(f"Loaded {len(conversation.exchanges)} exchange(s) into {args.conversation!r}")
+
+    def _models(self, args: Any) -> None:
+        run_blocking(self._list_models())
+
+    async def _list_models(self) -> None:
+        model = self.model or default_model()
+        try:
+            endpoint = open_endpoint(model)
+        except EndpointError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            page = await endpoint.client.models.list()
+            names = sorted(m.id for m in page.data)
+        except Exception as exc:
+            print(f"{endpoint.host} does not list its models ({type(exc).__name__}); "
+                  "see the server's documentation for the model names it serves.")  # fmt: skip
+            return
+        finally:
+            await endpoint.client.close()
+        print(f"Models at {endpoint.host}:")
+        for name in names:
+            print(f"  {name}")
 
     def transform(self, lines: list[str]) -> list[str]:
         """Rewrite a `%%chat` cell into an awaited call, when the kernel can await it."""
@@ -73,6 +212,15 @@ class ChatMagics(Magics):
     def _can_await(self) -> bool:
         shell = self.shell
         return bool(shell.autoawait) and shell.loop_runner is _asyncio_runner
+
+
+def _parse(parser: MagicArgumentParser, line: str) -> Any:
+    """Parse with shell quoting (`-s "Be brief."`), which IPython's own splitter keeps."""
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%%chat options: {exc}") from None
+    return parser.parse_args(words)
 
 
 def run_blocking(coro: Coroutine[Any, Any, None]) -> None:

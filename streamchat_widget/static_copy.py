@@ -41,14 +41,16 @@ _BOX = (
 _QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
 
 
-def bundle(reply: Reply, host: str) -> tuple[dict[str, str], dict[str, Any]]:
+def bundle(
+    reply: Reply, host: str, options: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, Any]]:
     """Display data and metadata of a finished answer."""
     data = {
         "text/html": to_html(reply),
         "text/markdown": to_markdown(reply),
         "text/plain": to_plain(reply),
     }
-    return data, {"text/markdown": {"streamchat": provenance(reply, host)}}
+    return data, {"text/markdown": {"streamchat": provenance(reply, host, options)}}
 
 
 def footer(reply: Reply) -> str:
@@ -110,11 +112,13 @@ def to_plain(reply: Reply) -> str:
     return f"{body}\n\n[{footer(reply)}]"
 
 
-def provenance(reply: Reply, host: str) -> dict[str, Any]:
+def provenance(reply: Reply, host: str, options: dict[str, Any]) -> dict[str, Any]:
     """Machine-readable origin of an answer: never the key or a URL with credentials."""
     return {
         "model": reply.model,
         "endpoint": host,
+        "conversation": reply.conversation,
+        "options": options,
         "status": reply.status,
         "finish_reason": reply.finish_reason,
         "usage": reply.usage,

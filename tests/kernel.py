@@ -81,8 +81,15 @@ class Kernel:
     def pid(self) -> int:
         return self.manager.provisioner.pid  # type: ignore[union-attr]
 
-    def start(self, code: str) -> Execution:
-        return Execution(self.client.execute(code))
+    def start(self, code: str, cell_id: str | None = None) -> Execution:
+        """Send an execute request; `cell_id` as JupyterLab and Notebook 7 send it."""
+        if cell_id is None:
+            return Execution(self.client.execute(code))
+        content = {"code": code, "silent": False, "store_history": True,
+                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}  # fmt: skip
+        msg = self.client.session.msg("execute_request", content, metadata={"cellId": cell_id})
+        self.client.shell_channel.send(msg)
+        return Execution(msg["header"]["msg_id"])
 
     def pump(
         self,
@@ -104,8 +111,8 @@ class Kernel:
             self._apply(execution, msg)
         return execution
 
-    def run(self, code: str, timeout: float = 30) -> Execution:
-        return self.pump(self.start(code), timeout=timeout)
+    def run(self, code: str, timeout: float = 30, cell_id: str | None = None) -> Execution:
+        return self.pump(self.start(code, cell_id), timeout=timeout)
 
     def _read_shell(self, execution: Execution) -> None:
         while True:

@@ -87,9 +87,9 @@ def test_run_all_answers_in_order_each_cell_waiting_for_its_answer(kernel, serve
         kernel.pump(execution, timeout=15)
         assert execution.status == "ok"
     texts = [w.streamed_text for w in kernel.chat_widgets()]
-    assert texts == ["the first prompt has these words\n", "then the second one\n"]
+    assert texts == ["the first prompt has these words", "then the second one"]
     assert _markdown(first).startswith("the first prompt has these words")
-    assert third.stdout == "'then the second one\\n' done\n"
+    assert third.stdout == "'then the second one' done\n"
 
 
 def test_errors_show_in_the_widget_without_traceback_or_key(kernel, server):
@@ -141,7 +141,7 @@ def test_without_autoawait_the_synchronous_magic_answers_and_interrupt_stops_it(
         assert k.run("%load_ext streamchat_widget\n%autoawait False").status == "ok"
         done = k.run("%%chat -m echo\nsync works")
         assert done.status == "ok"
-        assert k.chat_widgets()[-1].streamed_text == "sync works\n"
+        assert k.chat_widgets()[-1].streamed_text == "sync works"
         called = k.run("get_ipython().run_cell_magic('chat', '-m echo', 'called directly')")
         assert called.status == "ok"
         assert k.chat_widgets()[-1].streamed_text == "called directly"
@@ -169,3 +169,43 @@ def test_offline_demo_model_answers_without_key_or_base_url():
         execution = k.run("%%chat -m gpt-4o-mini\nhello")
         assert k.chat_widgets()[-1].state["status"] == "error"
         assert "OPENAI_API_KEY" in k.chat_widgets()[-1].state["error"]["message"]
+
+
+def test_a_stopped_answer_enters_history_as_the_partial_text(kernel, server):
+    server.add_model("slow", Plan(tokens=SLOW_TOKENS, delay=0.02))
+    kernel.run("%chat reset --all")
+    kernel.widgets.clear()
+    execution = kernel.start("%%chat -m slow\nCount slowly.")
+    widget = _wait_for_text(kernel, execution)
+    kernel.stop_widget(widget)
+    kernel.pump(execution, timeout=5)
+    partial = widget.streamed_text
+
+    kernel.run("%%chat -m echo\nnext")
+    assert server.last_request().body["messages"] == [
+        {"role": "user", "content": "Count slowly."},
+        {"role": "assistant", "content": partial},
+        {"role": "user", "content": "next"},
+    ]
+    assert "[1] assistant (stopped): tok0" in kernel.run("%chat history").stdout
+
+
+def test_front_end_cell_ids_make_a_rerun_replace_its_exchange(kernel, server):
+    kernel.run("%chat reset --all")
+    kernel.run("%%chat -m echo\ndraft one", cell_id="cell-a")
+    kernel.run("%%chat -m echo\ndraft two", cell_id="cell-a")
+    kernel.run("%%chat -m echo\nafter", cell_id="cell-b")
+    contents = [m["content"] for m in server.last_request().body["messages"]]
+    assert contents == ["draft two", "draft two", "after"]
+
+
+def test_reply_values_are_ready_for_the_next_cell_under_run_all(kernel, server):
+    kernel.run("%chat reset --all")
+    first = kernel.start("%%chat -m echo --out first\nalpha")
+    second = kernel.start("%%chat -m echo\nbeta")
+    check = kernel.start(
+        "print(first.text, _chat.text, first.status, _chat.usage['completion_tokens'])"
+    )
+    for execution in (first, second, check):
+        kernel.pump(execution)
+    assert check.stdout == "alpha beta done 1\n"

@@ -1,0 +1,97 @@
+"""The Python API, for scripts, marimo, other widgets, and `%%chat` itself.
+
+`chat()` is what a `%%chat` cell does: continue a named conversation, stream
+the answer into a widget displayed where it is awaited, record the exchange,
+return the reply. `stream_text()` is only the text, for code that wants the
+deltas and no widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from .answer import Reply, answer
+from .conversation import CONVERSATIONS, DEFAULT, Exchange
+from .endpoint import default_model, open_endpoint
+from .request import build_request
+from .stream import StreamError, TextDelta, stream_chat
+
+__all__ = ["ChatError", "Reply", "chat", "stream_text"]
+
+
+class ChatError(Exception):
+    """An answer that failed, in the words the widget would show."""
+
+    def __init__(self, error: StreamError) -> None:
+        super().__init__(
+            f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
+        )
+        self.error = error
+
+
+async def chat(
+    prompt: str,
+    *,
+    model: str | None = None,
+    conversation: str = DEFAULT,
+    new: bool = False,
+    system: str | None = None,
+    default_system: str | None = None,
+    max_history: int | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    options: Mapping[str, Any] | None = None,
+    cell_id: str | None = None,
+) -> Reply:
+    """Ask `prompt` in `conversation`, stream the answer into a widget, return the reply.
+
+    `system` sets the conversation's system prompt from now on; `default_system`
+    applies only to a conversation that has none. Stopped answers are recorded
+    as their partial text; errored ones are not recorded.
+    """
+    thread = CONVERSATIONS.new(conversation) if new else CONVERSATIONS.get(conversation)
+    notices = [] if conversation == DEFAULT else [f"Conversation {conversation!r}."]
+    if system is not None and system != thread.system:
+        notices.append(f"System prompt {'changed' if thread.system else 'set'} from here on.")
+        thread.system = system
+    elif thread.system is None and default_system:
+        thread.system = default_system
+    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history)
+    if outgoing.omitted:
+        notices.append(
+            f"{outgoing.omitted} older exchange(s) not sent (max history {max_history}); "
+            f"{outgoing.sent} sent."
+        )
+    request = build_request(
+        model or default_model(),
+        outgoing.messages,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        options=options,
+    )
+    reply = await answer(request, notice=" ".join(notices), conversation=conversation)
+    if reply.status in ("done", "stopped"):
+        thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+    return reply
+
+
+async def stream_text(
+    prompt: str | list[dict[str, str]], *, model: str | None = None, **params: Any
+) -> AsyncIterator[str]:
+    """Yield the answer's text deltas; raise `ChatError` if the answer fails.
+
+    `prompt` is a user message, or a whole `messages` list. `params` go to
+    `chat.completions.create` as they are (temperature, max_tokens, ...).
+    """
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+    endpoint = open_endpoint(model or default_model())
+    request = {"model": model or default_model(), "messages": messages, **params}
+    try:
+        async for event in stream_chat(endpoint.client, request):
+            if isinstance(event, TextDelta):
+                yield event.text
+            elif isinstance(event, StreamError):
+                raise ChatError(event)
+    finally:
+        await endpoint.client.close()
