@@ -70,7 +70,7 @@ async function setup(model = newModel()) {
   return model;
 }
 
-const answerText = (el: HTMLElement) => el.querySelector(".streamchat-answer")!.textContent;
+const answerText = (el: HTMLElement) => el.querySelector(".streamchat-answer")!.textContent!.trim();
 const stopButton = (el: HTMLElement) =>
   [...el.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === "Stop");
 
@@ -110,6 +110,10 @@ describe("streaming", () => {
     vi.advanceTimersByTime(50);
     expect(el.querySelector("img")).toBeNull();
     expect(answerText(el)).toBe('<img src=x onerror="window.__xss=1">');
+    model.delta(2, "\n\n[click](javascript:alert(1))");
+    vi.advanceTimersByTime(50);
+    const link = el.querySelector(".streamchat-answer a");
+    expect(link === null || !/^javascript:/i.test(link.getAttribute("href") || "")).toBe(true);
   });
 
   it("batches text into the DOM once per frame", async () => {
@@ -120,7 +124,18 @@ describe("streaming", () => {
     expect(answerText(el)).toBe("");
     vi.advanceTimersByTime(50);
     expect(answerText(el)).toBe("ab");
-    expect(el.querySelector(".streamchat-answer")!.childNodes.length).toBe(2);
+  });
+
+  it("renders Markdown as it streams, with a Copy button on each finished code block", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(1, "# Title\n\n- one\n- two\n\n```python\nprint(1)\n```\n\n");
+    model.delta(2, "more");
+    vi.advanceTimersByTime(50);
+    expect(el.querySelector(".streamchat-answer h1")!.textContent).toBe("Title");
+    expect(el.querySelectorAll(".streamchat-answer li").length).toBe(2);
+    expect(el.querySelector(".streamchat-answer pre code.language-python")).not.toBeNull();
+    expect(el.querySelector(".streamchat-code-copy")!.getAttribute("aria-label")).toBe("Copy code");
   });
 
   it("shows the same text in two views, and a late view starts from the text so far", async () => {

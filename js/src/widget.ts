@@ -4,7 +4,8 @@
 // Model output is untrusted: it only ever enters the page as text nodes.
 
 import type { Initialize, Render } from "@anywidget/types";
-import { CHANNELS, dropStore, storeFor, type Channel, type Delta, type Piece } from "./store";
+import { IncrementalMarkdown } from "./markdown";
+import { dropStore, storeFor, type Delta, type Piece } from "./store";
 import "./widget.css";
 
 type Status = "streaming" | "done" | "stopped" | "error";
@@ -46,6 +47,27 @@ function element<K extends keyof HTMLElementTagNameMap>(
   node.className = className;
   if (text) node.textContent = text;
   return node;
+}
+
+async function copyText(button: HTMLButtonElement, text: string): Promise<void> {
+  if (!navigator.clipboard) return;
+  await navigator.clipboard.writeText(text);
+  const label = button.textContent;
+  button.textContent = "Copied";
+  setTimeout(() => (button.textContent = label), 1500);
+}
+
+/** Give each code block of a finished Markdown block its own Copy button. */
+function addCodeCopyButtons(block: HTMLElement): void {
+  for (const pre of block.querySelectorAll("pre")) {
+    const wrapper = element("div", "streamchat-code");
+    const button = element("button", "streamchat-code-copy", "Copy");
+    button.type = "button";
+    button.setAttribute("aria-label", "Copy code");
+    button.addEventListener("click", () => copyText(button, pre.textContent || ""));
+    pre.replaceWith(wrapper);
+    wrapper.append(button, pre);
+  }
 }
 
 const initialize: Initialize<Model> = ({ model }) => {
@@ -108,7 +130,8 @@ const render: Render<Model> = ({ model, el }) => {
   root.append(header, notice, reasoning, scroll, truncated, errorCard, footer, hint);
   el.append(root);
 
-  const targets: Record<Channel, HTMLElement> = { text: answer, reasoning: reasoningText, refusal };
+  const plainTargets = { reasoning: reasoningText, refusal };
+  let markdown = new IncrementalMarkdown(answer, addCodeCopyButtons);
   const opened = performance.now();
   let pending: Piece[] = [];
   let frameQueued = false;
@@ -123,7 +146,7 @@ const render: Render<Model> = ({ model, el }) => {
 
   const syncSections = () => {
     const hasReasoning = reasoningText.textContent !== "";
-    const hasAnswer = answer.textContent !== "";
+    const hasAnswer = markdown.text !== "";
     show(reasoning, hasReasoning);
     // Open while only reasoning has arrived; fold it away once the answer starts.
     if (hasReasoning) reasoning.open = !hasAnswer && model.get("status") === "streaming";
@@ -134,8 +157,12 @@ const render: Render<Model> = ({ model, el }) => {
     frameQueued = false;
     if (!pending.length) return;
     const follow = atBottom();
-    for (const piece of pending) targets[piece.channel].append(document.createTextNode(piece.text));
+    for (const piece of pending) {
+      if (piece.channel === "text") markdown.append(piece.text);
+      else plainTargets[piece.channel].append(document.createTextNode(piece.text));
+    }
     pending = [];
+    markdown.render();
     syncSections();
     if (follow) scroll.scrollTop = scroll.scrollHeight;
   };
@@ -150,7 +177,12 @@ const render: Render<Model> = ({ model, el }) => {
 
   const fillFromStore = () => {
     pending = [];
-    for (const channel of CHANNELS) targets[channel].textContent = store.full(channel);
+    answer.replaceChildren();
+    markdown = new IncrementalMarkdown(answer, addCodeCopyButtons);
+    markdown.append(store.full("text"));
+    markdown.render(model.get("status") !== "streaming");
+    reasoningText.textContent = store.full("reasoning");
+    refusal.textContent = store.full("refusal");
     syncSections();
   };
 
@@ -195,7 +227,9 @@ const render: Render<Model> = ({ model, el }) => {
       clearInterval(clockTimer);
       clearTimeout(hintTimer);
       show(hint, false);
-      fillFromStore();
+      flush();
+      markdown.render(true);
+      syncSections();
     }
     describeMetrics();
   };
@@ -215,10 +249,7 @@ const render: Render<Model> = ({ model, el }) => {
   });
 
   copy.addEventListener("click", async () => {
-    if (!navigator.clipboard) return;
-    await navigator.clipboard.writeText(store.full("text"));
-    copy.textContent = "Copied";
-    setTimeout(() => (copy.textContent = "Copy"), 1500);
+    await copyText(copy, store.full("text"));
   });
 
   fillFromStore();

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import corpus from "../../tests/xss_corpus.json";
+import { IncrementalMarkdown, renderMarkdown, withoutUnfinishedTable } from "./markdown";
+
+function view() {
+  const container = document.createElement("div");
+  return { container, md: new IncrementalMarkdown(container) };
+}
+
+describe("incremental rendering", () => {
+  it("renders a finished block once and never replaces its node", () => {
+    const { container, md } = view();
+    md.append("# First\n\nsecond para");
+    md.render();
+    const first = container.querySelector("h1")!;
+    md.append("graph grows\n\nthird");
+    md.render();
+    md.append(" and more");
+    md.render();
+    expect(container.contains(first)).toBe(true);
+    expect(container.querySelector("h1")).toBe(first);
+    expect(container.querySelectorAll(".streamchat-block:not(.streamchat-tail)").length).toBe(2);
+    expect(container.textContent).toContain("second paragraph grows");
+    expect(container.querySelector(".streamchat-tail")!.textContent!.trim()).toBe("third and more");
+  });
+
+  it("keeps a code fence with blank lines in one open block", () => {
+    const { container, md } = view();
+    md.append("```python\ndef f():\n\n    return 1\n");
+    md.render();
+    expect(container.querySelectorAll("pre").length).toBe(1);
+    expect(container.querySelectorAll(".streamchat-block:not(.streamchat-tail)").length).toBe(0);
+    md.append("```\n\nafter");
+    md.render();
+    expect(container.querySelectorAll("pre").length).toBe(1);
+    expect(container.querySelector("pre")!.textContent).toBe("def f():\n\n    return 1");
+  });
+
+  it("shows an unclosed fence as code, not as raw backticks", () => {
+    const { container, md } = view();
+    md.append("Look:\n\n```js\nconst a = 1;");
+    md.render();
+    expect(container.querySelector("pre code")!.textContent).toContain("const a = 1;");
+    expect(container.textContent).not.toContain("```");
+  });
+
+  it("holds back a table row until the table is known", () => {
+    expect(withoutUnfinishedTable("Intro\n| a | b |")).toBe("Intro\n");
+    expect(withoutUnfinishedTable("Intro\n| a | b |\n")).toBe("Intro\n");
+    expect(withoutUnfinishedTable("| a | b |\n|---|---|\n| 1 | 2")).toBe("| a | b |\n|---|---|\n");
+    expect(withoutUnfinishedTable("| a |\nplain")).toBe("| a |\nplain");
+    const { container, md } = view();
+    md.append("| a | b |\n");
+    md.render();
+    expect(container.textContent).not.toContain("|");
+    md.append("|---|---|\n| 1 | 2 |\n");
+    md.render();
+    expect(container.querySelectorAll("td").length).toBe(2);
+  });
+
+  it("renders everything as finished blocks at the end", () => {
+    const { container, md } = view();
+    md.append("a\n\nb");
+    md.render(true);
+    expect(container.querySelector(".streamchat-tail")!.textContent).toBe("");
+    expect(container.textContent).toContain("b");
+  });
+});
+
+describe("sanitizing", () => {
+  it.each(corpus)("$payload", ({ payload, visible }) => {
+    const holder = document.createElement("div");
+    holder.append(renderMarkdown(payload));
+    const forbidden = "script, iframe, object, embed, form, input, style, svg, math, video, source, img[onerror], body";
+    expect(holder.querySelectorAll(forbidden).length).toBe(0);
+    for (const node of holder.querySelectorAll("*")) {
+      for (const attr of node.getAttributeNames()) {
+        expect(attr.startsWith("on")).toBe(false);
+        expect(attr).not.toBe("style");
+        expect(attr).not.toBe("srcdoc");
+      }
+      for (const attr of ["href", "src", "action", "data"]) {
+        const value = (node.getAttribute(attr) || "").replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+        expect(value.startsWith("javascript:")).toBe(false);
+        expect(value.startsWith("data:text")).toBe(false);
+      }
+    }
+    const alts = [...holder.querySelectorAll("img")].map((img) => img.alt).join(" ");
+    expect(`${holder.textContent} ${alts}`).toContain(visible);
+  });
+
+  it("opens links in a new tab without an opener", () => {
+    const holder = document.createElement("div");
+    holder.append(renderMarkdown("[docs](https://example.org)"));
+    const link = holder.querySelector("a")!;
+    expect(link.getAttribute("target")).toBe("_blank");
+    expect(link.getAttribute("rel")).toBe("noopener noreferrer");
+  });
+});
