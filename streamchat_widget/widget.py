@@ -26,9 +26,29 @@ FLUSH_INTERVAL = 0.04
 STATUSES = ("streaming", "done", "stopped", "error")
 
 
+class MarkdownRuntime(anywidget.AnyWidget):
+    """Puts the Markdown renderer and the styles into the page, once per kernel.
+
+    anywidget sends a widget's whole ESM with every instance; the renderer is
+    ~30x the size of the chat view, so it travels once, with this model, and
+    chat views find it on the page (views render plain text until it arrives).
+    """
+
+    _esm = STATIC / "runtime.js"
+    _css = STATIC / "runtime.css"
+
+
+_runtime: MarkdownRuntime | None = None
+
+
+def ensure_runtime() -> None:
+    global _runtime
+    if _runtime is None or _runtime.comm is None:
+        _runtime = MarkdownRuntime()
+
+
 class ChatWidget(anywidget.AnyWidget):
     _esm = STATIC / "widget.js"
-    _css = STATIC / "widget.css"
 
     # Lets the front end keep one text buffer per answer for all of its views.
     answer_id = traitlets.Unicode().tag(sync=True)
@@ -42,6 +62,7 @@ class ChatWidget(anywidget.AnyWidget):
     stats = traitlets.Dict().tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
+        ensure_runtime()
         super().__init__(answer_id=uuid.uuid4().hex, **kwargs)
         self._pending: dict[str, list[str]] = {"text": [], "reasoning": [], "refusal": []}
         self._seq = 0

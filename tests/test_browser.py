@@ -175,3 +175,27 @@ def test_model_output_is_never_inserted_as_html(lab, browser, server):
         assert saved["cells"], "notebook still readable"
     finally:
         page.close()
+
+
+def test_markdown_renders_while_streaming(lab, browser, server):
+    head = ["# Heading\n\n", "- one\n", "- two\n\n", "```python\n", "print('hi')\n", "```\n\n"]
+    server.add_model("md", Plan(tokens=head + [f"word{i} " for i in range(400)], delay=0.02))
+    name = _notebook(lab, "md.ipynb", ["%load_ext streamchat_widget", "%%chat -m md\nformat"])
+    page = browser.new_page()
+    try:
+        _open_and_run_all(page, lab, name)
+        live = page.locator('.streamchat[data-status="streaming"]')
+        code = live.locator(".streamchat-answer pre code.language-python")
+        page.wait_for_function(
+            "() => document.querySelector('.streamchat-answer')?.textContent.includes('word1 ')",
+            timeout=30_000,
+        )
+        assert live.locator(".streamchat-answer h1").inner_text() == "Heading"
+        assert live.locator(".streamchat-answer li").count() == 2
+        assert code.inner_text().strip() == "print('hi')"
+        assert code.locator("span").count() > 0, "highlighted"
+        assert live.get_by_role("button", name="Copy code").count() == 1
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector('.streamchat[data-status="stopped"] .streamchat-answer h1')
+    finally:
+        page.close()

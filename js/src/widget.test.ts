@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { install } from "./runtime";
 import widget, { STOP_HINT_DELAY_MS, type Model } from "./widget";
 
 type Handler = (...args: unknown[]) => void;
@@ -75,6 +76,7 @@ const stopButton = (el: HTMLElement) =>
   [...el.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === "Stop");
 
 beforeEach(() => vi.useFakeTimers());
+beforeAll(() => install());
 afterEach(() => {
   vi.useRealTimers();
   document.body.innerHTML = "";

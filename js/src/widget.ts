@@ -1,12 +1,12 @@
 // The chat answer view. It only reads synced traits and never writes one (a
 // front-end trait write during an async cell stalls later syncs on ipykernel
 // 7.4); the Stop click is the one message it sends: {type: "stop"}.
-// Model output is untrusted: it only ever enters the page as text nodes.
+// Model output is untrusted: it enters the page as text nodes, or as Markdown
+// through the sanitizing renderer (see renderer.ts and markdown.ts).
 
 import type { Initialize, Render } from "@anywidget/types";
-import { IncrementalMarkdown } from "./markdown";
+import { currentRenderer } from "./renderer";
 import { dropStore, storeFor, type Delta, type Piece } from "./store";
-import "./widget.css";
 
 type Status = "streaming" | "done" | "stopped" | "error";
 
@@ -131,7 +131,7 @@ const render: Render<Model> = ({ model, el }) => {
   el.append(root);
 
   const plainTargets = { reasoning: reasoningText, refusal };
-  let markdown = new IncrementalMarkdown(answer, addCodeCopyButtons);
+  let markdown = currentRenderer(answer, addCodeCopyButtons, () => fillFromStore());
   const opened = performance.now();
   let pending: Piece[] = [];
   let frameQueued = false;
@@ -146,7 +146,7 @@ const render: Render<Model> = ({ model, el }) => {
 
   const syncSections = () => {
     const hasReasoning = reasoningText.textContent !== "";
-    const hasAnswer = markdown.text !== "";
+    const hasAnswer = markdown.renderer.text !== "";
     show(reasoning, hasReasoning);
     // Open while only reasoning has arrived; fold it away once the answer starts.
     if (hasReasoning) reasoning.open = !hasAnswer && model.get("status") === "streaming";
@@ -158,11 +158,11 @@ const render: Render<Model> = ({ model, el }) => {
     if (!pending.length) return;
     const follow = atBottom();
     for (const piece of pending) {
-      if (piece.channel === "text") markdown.append(piece.text);
+      if (piece.channel === "text") markdown.renderer.append(piece.text);
       else plainTargets[piece.channel].append(document.createTextNode(piece.text));
     }
     pending = [];
-    markdown.render();
+    markdown.renderer.render();
     syncSections();
     if (follow) scroll.scrollTop = scroll.scrollHeight;
   };
@@ -178,9 +178,11 @@ const render: Render<Model> = ({ model, el }) => {
   const fillFromStore = () => {
     pending = [];
     answer.replaceChildren();
-    markdown = new IncrementalMarkdown(answer, addCodeCopyButtons);
-    markdown.append(store.full("text"));
-    markdown.render(model.get("status") !== "streaming");
+    answer.classList.remove("streamchat-plain");
+    markdown.cancel();
+    markdown = currentRenderer(answer, addCodeCopyButtons, () => fillFromStore());
+    markdown.renderer.append(store.full("text"));
+    markdown.renderer.render(model.get("status") !== "streaming");
     reasoningText.textContent = store.full("reasoning");
     refusal.textContent = store.full("refusal");
     syncSections();
@@ -228,7 +230,7 @@ const render: Render<Model> = ({ model, el }) => {
       clearTimeout(hintTimer);
       show(hint, false);
       flush();
-      markdown.render(true);
+      markdown.renderer.render(true);
       syncSections();
     }
     describeMetrics();
@@ -260,6 +262,7 @@ const render: Render<Model> = ({ model, el }) => {
 
   return () => {
     unsubscribe();
+    markdown.cancel();
     clearInterval(clockTimer);
     clearTimeout(hintTimer);
     for (const trait of events) model.off(`change:${trait}`, update);
