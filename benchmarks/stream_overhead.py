@@ -5,7 +5,7 @@ can send, alternately through a plain `AsyncOpenAI` loop in a cell (the
 baseline) and through `%%chat`. Prints wall times and their ratio, and the
 iopub messages and bytes the `%%chat` run cost against the answer's size.
 
-    .venv/bin/python -m benchmarks.stream_overhead [--tokens 20000] [--rounds 3]
+    .venv/bin/python -m benchmarks.stream_overhead [--tokens 20000] [--rounds 5]
 
 Targets: wall ratio <= 1.2; iopub bytes <= 5x answer bytes; <= 40 iopub
 messages per second of streaming.
@@ -54,7 +54,7 @@ def wire_bytes(msg: dict) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     tokens = [f"word{i % 1000} " if i % 12 else "\n\n" for i in range(args.tokens)]
