@@ -18,7 +18,7 @@ from typing import Any
 from IPython.display import DisplayHandle
 
 from . import static_copy
-from .endpoint import Endpoint, EndpointError, open_endpoint
+from .endpoint import DEFAULT_READ_TIMEOUT, Endpoint, EndpointError, open_endpoint
 from .request import sent_options
 from .stream import (
     Finish,
@@ -119,13 +119,25 @@ class _Accumulator:
 
 
 async def answer(
-    request: Mapping[str, Any], *, notice: str = "", conversation: str | None = None
+    request: Mapping[str, Any],
+    *,
+    notice: str = "",
+    conversation: str | None = None,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> Reply:
     """Stream one chat completion into a new widget under the cell and return the reply."""
     model = str(request["model"])
     acc = _Accumulator()
+    widget: ChatWidget | None = None
+
+    def show_retry(attempt: int) -> None:
+        if widget is not None:
+            widget.retrying = f"retrying… (attempt {attempt + 1})"
+
     try:
-        endpoint: Endpoint | None = open_endpoint(model)
+        endpoint: Endpoint | None = open_endpoint(
+            model, read_timeout=read_timeout, on_retry=show_retry
+        )
     except EndpointError as exc:
         endpoint = None
         acc.error = StreamError("No endpoint configured", str(exc))
@@ -200,6 +212,7 @@ def _finish(
         notice = f"The model asked to call {calls}; tools are not run here."
     widget.finish(
         status,
+        retrying="",
         error=reply.error or {},
         finish_reason=reply.finish_reason or "",
         usage=reply.usage or {},

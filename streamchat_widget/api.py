@@ -13,7 +13,7 @@ from typing import Any
 
 from .answer import Reply, answer
 from .conversation import CONVERSATIONS, DEFAULT, Exchange
-from .endpoint import default_model, open_endpoint
+from .endpoint import DEFAULT_READ_TIMEOUT, default_model, open_endpoint
 from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
 
@@ -43,6 +43,7 @@ async def chat(
     max_tokens: int | None = None,
     options: Mapping[str, Any] | None = None,
     cell_id: str | None = None,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
 ) -> Reply:
     """Ask `prompt` in `conversation`, stream the answer into a widget, return the reply.
 
@@ -70,7 +71,9 @@ async def chat(
         max_tokens=max_tokens,
         options=options,
     )
-    reply = await answer(request, notice=" ".join(notices), conversation=conversation)
+    reply = await answer(
+        request, notice=" ".join(notices), conversation=conversation, read_timeout=read_timeout
+    )
     if reply.status in ("done", "stopped"):
         thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
     return reply

@@ -8,6 +8,7 @@ With neither set, the offline demo model answers.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,8 +19,9 @@ from .demo import DEMO_BASE_URL, DEMO_MODEL, DemoTransport
 
 # Local servers accept any key, but the client refuses to start without one.
 PLACEHOLDER_KEY = "sk-no-key-needed"
-# Connect and read timeouts (seconds): the client's own default waits 10 minutes per chunk.
-DEFAULT_TIMEOUT = openai.Timeout(120.0, connect=10.0)
+# Seconds: the client's own default waits 10 minutes for each chunk.
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 class EndpointError(Exception):
@@ -49,8 +51,18 @@ def default_model() -> str:
     return os.environ.get("STREAMCHAT_MODEL") or ("gpt-4o-mini" if configured() else DEMO_MODEL)
 
 
-def open_endpoint(model: str, timeout: openai.Timeout = DEFAULT_TIMEOUT) -> Endpoint:
-    """A fresh client for one answer; the caller closes it."""
+def open_endpoint(
+    model: str,
+    *,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    on_retry: Callable[[int], None] | None = None,
+) -> Endpoint:
+    """A fresh client for one answer; the caller closes it.
+
+    `on_retry(n)` is called as the client starts its n-th retry (after a 429,
+    a 5xx or a failed connection), so the widget can say it is retrying.
+    """
     if model == DEMO_MODEL:
         return Endpoint(
             openai.AsyncOpenAI(
@@ -68,4 +80,16 @@ def open_endpoint(model: str, timeout: openai.Timeout = DEFAULT_TIMEOUT) -> Endp
             "or use --model demo for the offline demo."
         )
     key = os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
-    return Endpoint(openai.AsyncOpenAI(api_key=key, timeout=timeout), demo=False)
+    timeout = openai.Timeout(read_timeout, connect=connect_timeout)
+
+    async def announce_retry(request: httpx2.Request) -> None:
+        retry = int(request.headers.get("x-stainless-retry-count", "0"))
+        if retry and on_retry is not None:
+            on_retry(retry)
+
+    http_client = openai.DefaultAsyncHttpxClient(
+        timeout=timeout, event_hooks={"request": [announce_retry]}
+    )
+    return Endpoint(
+        openai.AsyncOpenAI(api_key=key, timeout=timeout, http_client=http_client), demo=False
+    )

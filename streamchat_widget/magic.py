@@ -30,7 +30,7 @@ from traitlets import Bool, Dict, Float, Int, Unicode
 
 from . import api
 from .conversation import CONVERSATIONS, DEFAULT
-from .endpoint import EndpointError, default_model, open_endpoint
+from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
 from .request import RequestError, fill_vars, parse_option
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
@@ -59,6 +59,9 @@ class ChatMagics(Magics):
         config=True
     )
     options = Dict(help="Default request options, as -o KEY=VALUE.").tag(config=True)
+    timeout = Float(
+        DEFAULT_READ_TIMEOUT, help="Seconds to wait for the server's next bytes before giving up."
+    ).tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -122,6 +125,7 @@ class ChatMagics(Magics):
             max_tokens=args.max_tokens if args.max_tokens is not None else self.max_tokens,
             options=options,
             cell_id=self._cell_id,
+            read_timeout=self.timeout,
         )
         self.shell.user_ns["_chat"] = reply
         if args.out:

@@ -56,6 +56,7 @@ class ChatWidget(anywidget.AnyWidget):
     model_name = traitlets.Unicode("").tag(sync=True)
     demo = traitlets.Bool(False).tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
+    retrying = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict().tag(sync=True)
     finish_reason = traitlets.Unicode("").tag(sync=True)
     usage = traitlets.Dict().tag(sync=True)

@@ -26,6 +26,7 @@ class Widget:
     comm_id: str
     state: dict[str, Any]
     deltas: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def streamed_text(self) -> str:
@@ -134,6 +135,7 @@ class Kernel:
             data = content["data"]
             if data.get("method") == "update":
                 widget.state.update(data["state"])
+                widget.updates.append(data["state"])
             elif data.get("method") == "custom" and data["content"].get("type") == "delta":
                 widget.deltas.append(data["content"])
         if msg["parent_header"].get("msg_id") != execution.msg_id:

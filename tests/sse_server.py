@@ -51,6 +51,7 @@ class Plan:
     fail_times: int | None = None
     hang_before_headers: bool = False
     drop_after: int | None = None
+    stall_after: int | None = None
     error_after: int | None = None
     error_event: dict | None = None
     reject_stream_options: bool = False
@@ -351,6 +352,8 @@ class SSEServer:
         model = str(body.get("model"))
         sent = 0
         for piece, is_content in self._pieces(plan, body, model):
+            if plan.stall_after is not None and is_content and sent >= plan.stall_after:
+                await asyncio.Event().wait()
             if plan.drop_after is not None and is_content and sent >= plan.drop_after:
                 writer.transport.abort()
                 raise _ClientGone

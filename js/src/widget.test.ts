@@ -51,6 +51,7 @@ function newModel(): FakeModel {
     model_name: "gpt-test",
     demo: false,
     notice: "",
+    retrying: "",
     error: {},
     finish_reason: "",
     usage: {},
@@ -163,6 +164,17 @@ describe("streaming", () => {
     model.delta(2, "Answer");
     vi.advanceTimersByTime(50);
     expect(details.open).toBe(false);
+  });
+});
+
+describe("retries", () => {
+  it("says it is retrying while the client retries", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.kernelSets({ retrying: "retrying… (attempt 2)" });
+    expect(el.querySelector(".streamchat-status")!.textContent).toBe("retrying… (attempt 2)");
+    model.kernelSets({ status: "error", retrying: "" });
+    expect(el.querySelector(".streamchat-status")!.textContent).toBe("error");
   });
 });
 

@@ -16,6 +16,7 @@ export interface Model {
   model_name: string;
   demo: boolean;
   notice: string;
+  retrying: string;
   error: { title?: string; message?: string; hint?: string };
   finish_reason: string;
   usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
@@ -211,7 +212,7 @@ const render: Render<Model> = ({ model, el }) => {
     show(demoLabel, model.get("demo"));
     notice.textContent = model.get("notice");
     show(notice, model.get("notice") !== "");
-    statusText.textContent = STATUS_TEXT[status];
+    statusText.textContent = (streaming && model.get("retrying")) || STATUS_TEXT[status];
     scroll.setAttribute("aria-busy", String(streaming));
     show(stop, streaming);
     show(copy, !streaming);
@@ -257,7 +258,9 @@ const render: Render<Model> = ({ model, el }) => {
   fillFromStore();
   show(hint, false);
   update();
-  const events = ["status", "model_name", "demo", "notice", "error", "finish_reason", "usage", "stats"];
+  const events = [
+    "status", "model_name", "demo", "notice", "retrying", "error", "finish_reason", "usage", "stats",
+  ];
   for (const trait of events) model.on(`change:${trait}`, update);
 
   return () => {

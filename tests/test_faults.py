@@ -1,0 +1,213 @@
+"""Faults end in a readable widget state, partial text kept, the next cell working.
+
+Each case runs through a real kernel against the loopback server, which
+records whether the client closed the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import psutil
+import pytest
+
+from tests.kernel import Kernel
+from tests.sse_server import Plan
+
+TOKENS = [f"t{i} " for i in range(300)]
+
+
+@pytest.fixture(scope="module")
+def kernel(sse_server):
+    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
+    with Kernel(env) as k:
+        assert k.run("%load_ext streamchat_widget").status == "ok"
+        yield k
+
+
+def ask(kernel: Kernel, line: str, timeout: float = 30):
+    kernel.widgets.clear()
+    execution = kernel.run(f"%%chat {line}\nhello", timeout=timeout)
+    assert execution.status == "ok", execution.outputs
+    (widget,) = kernel.chat_widgets()
+    return execution, widget
+
+
+def next_cell_works(kernel: Kernel) -> None:
+    _, widget = ask(kernel, "-m echo")
+    assert widget.state["status"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [
+        (401, "Authentication failed (401)"),
+        (403, "Permission denied (403)"),
+        (500, "Server error (500)"),
+        (503, "Server error (503)"),
+    ],
+)
+def test_http_errors_are_readable(kernel, server, status, title):
+    server.add_model("failing", Plan(status=status))
+    _, widget = ask(kernel, "-m failing")
+    assert widget.state["status"] == "error"
+    assert widget.state["error"]["title"] == title
+    assert widget.state["error"]["hint"]
+    next_cell_works(kernel)
+
+
+def test_rate_limit_retries_are_visible_then_succeed(kernel, server):
+    server.add_model("busy", Plan(tokens=["finally"], status=429, fail_times=1))
+    _, widget = ask(kernel, "-m busy")
+    assert widget.state["status"] == "done"
+    assert widget.streamed_text == "finally"
+    assert any(u.get("retrying", "").startswith("retrying") for u in widget.updates)
+    assert widget.state["retrying"] == ""
+
+
+def test_rate_limit_that_persists_says_so(kernel, server):
+    server.add_model("limited", Plan(status=429))
+    _, widget = ask(kernel, "-m limited")
+    assert widget.state["error"]["title"] == "Rate limited (429)"
+    assert "rate" in widget.state["error"]["title"].lower()
+    paths = [r.path for r in server.requests if r.path.endswith("/chat/completions")]
+    assert len(paths) == 3, "the client's two retries, all visible to the server"
+
+
+def test_stop_works_during_retries(kernel, server):
+    server.add_model("limited", Plan(status=429))
+    kernel.widgets.clear()
+    execution = kernel.start("%%chat -m limited\nhello")
+
+    def retrying(_) -> bool:
+        widgets = kernel.chat_widgets()
+        return bool(widgets) and widgets[0].state.get("retrying", "") != ""
+
+    kernel.pump(execution, until=retrying, timeout=10)
+    kernel.stop_widget(kernel.chat_widgets()[0])
+    started = time.monotonic()
+    kernel.pump(execution, timeout=5)
+    assert time.monotonic() - started < 1.0
+    assert kernel.chat_widgets()[0].state["status"] == "stopped"
+
+
+def test_stop_before_the_first_byte_closes_the_connection(kernel, server):
+    server.add_model("loading", Plan(hang_before_headers=True))
+    kernel.widgets.clear()
+    execution = kernel.start("%%chat -m loading\nhello")
+    kernel.pump(execution, until=lambda _: bool(kernel.chat_widgets()), timeout=10)
+    server.wait_for_requests(1)
+    kernel.stop_widget(kernel.chat_widgets()[0])
+    kernel.pump(execution, timeout=5)
+    assert kernel.chat_widgets()[0].state["status"] == "stopped"
+    assert server.wait_for_disconnect(timeout=2).disconnected
+
+
+def test_a_server_that_never_answers_times_out(kernel, server):
+    server.add_model("loading", Plan(hang_before_headers=True))
+    kernel.run("%config ChatMagics.timeout = 0.5")
+    try:
+        _, widget = ask(kernel, "-m loading")
+    finally:
+        kernel.run("%config ChatMagics.timeout = 60.0")
+    assert widget.state["error"]["title"] == "Timed out"
+    assert server.wait_for_disconnect(timeout=2).disconnected
+
+
+def test_a_stream_that_stalls_times_out_keeping_the_partial_answer(kernel, server):
+    server.add_model("stalls", Plan(tokens=TOKENS, stall_after=5))
+    kernel.run("%config ChatMagics.timeout = 0.5")
+    try:
+        execution, widget = ask(kernel, "-m stalls")
+    finally:
+        kernel.run("%config ChatMagics.timeout = 60.0")
+    assert widget.state["error"]["title"] == "Timed out"
+    assert widget.streamed_text == "".join(TOKENS[:5])
+    markdown = next(iter(execution.displays.values()))["data"]["text/markdown"]
+    assert markdown.startswith("".join(TOKENS[:5]).strip())
+
+
+def test_connection_refused_and_unresolvable_host(kernel, server):
+    for url, title in [
+        ("http://127.0.0.1:9/v1", "Cannot reach the server"),
+        ("http://no-such-host.invalid/v1", "Cannot reach the server"),
+    ]:
+        kernel.run(f"%env OPENAI_BASE_URL={url}")
+        try:
+            _, widget = ask(kernel, "-m echo", timeout=60)
+        finally:
+            kernel.run(f"%env OPENAI_BASE_URL={server.base_url}")
+        assert widget.state["error"]["title"] == title
+    next_cell_works(kernel)
+
+
+@pytest.mark.parametrize(
+    ("plan", "status", "title"),
+    [
+        (Plan(tokens=["a ", "b "], drop_after=1), "error", "Connection lost"),
+        (Plan(tokens=["a ", "b "], error_after=1), "error", "The server reported an error"),
+        (Plan(raw=[]), "error", "Empty response"),
+        (Plan(json_body={"id": "x", "object": "chat.completion", "choices": []}), "error",
+         "Empty response"),
+        (Plan(raw=[b"data: {not json\n\n"]), "error", "Malformed stream"),
+        (Plan(tokens=["whole"], done=False), "done", None),
+    ],
+    ids=["dropped", "error-event", "empty", "json-body", "malformed", "no-done"],
+)  # fmt: skip
+def test_broken_streams(kernel, server, plan, status, title):
+    server.add_model("broken", plan)
+    _, widget = ask(kernel, "-m broken")
+    assert widget.state["status"] == status
+    if title:
+        assert widget.state["error"]["title"] == title
+    next_cell_works(kernel)
+
+
+def test_stop_twice_and_after_the_end_are_harmless(kernel, server):
+    server.add_model("slow", Plan(tokens=TOKENS, delay=0.02))
+    kernel.widgets.clear()
+    execution = kernel.start("%%chat -m slow\nhello")
+    kernel.pump(execution, until=lambda _: any(w.deltas for w in kernel.chat_widgets()))
+    widget = kernel.chat_widgets()[0]
+    kernel.stop_widget(widget)
+    kernel.stop_widget(widget)
+    kernel.pump(execution, timeout=5)
+    assert execution.status == "ok"
+    assert widget.state["status"] == "stopped"
+    kernel.stop_widget(widget)
+    next_cell_works(kernel)
+
+
+def test_nothing_is_left_behind(kernel, server):
+    server.add_model("slow", Plan(tokens=TOKENS, delay=0.01))
+    probe = "import asyncio; print(len(asyncio.all_tasks()))"
+    process = psutil.Process(kernel.pid)
+    next_cell_works(kernel)
+    tasks_before = kernel.run(probe).stdout
+    fds_before = process.num_fds()
+    for _ in range(5):
+        kernel.widgets.clear()
+        execution = kernel.start("%%chat -m slow\nhello")
+        kernel.pump(execution, until=lambda _: any(w.deltas for w in kernel.chat_widgets()))
+        kernel.stop_widget(kernel.chat_widgets()[0])
+        kernel.pump(execution, timeout=5)
+        next_cell_works(kernel)
+    assert kernel.run(probe).stdout == tasks_before
+    assert process.num_fds() <= fds_before
+    connections = [c for c in process.net_connections() if c.raddr and c.raddr.port == server.port]
+    assert connections == []
+
+
+def test_the_key_never_appears_in_outputs_or_state(kernel, server):
+    server.add_model("mid-error", Plan(tokens=["x "], error_after=1))
+    kernel.widgets.clear()
+    executions = [
+        kernel.run("%%chat -m no-such-model\nhi"),
+        kernel.run("%%chat -m mid-error\nhi"),
+        kernel.run("print(_chat, repr(_chat), _chat.error)"),
+        kernel.run("%chat history"),
+    ]
+    wire = json.dumps([e.iopub for e in executions], default=str)
+    assert server.api_key not in wire
+    assert server.api_key not in json.dumps([w.state for w in kernel.widgets.values()])
