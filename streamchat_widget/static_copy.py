@@ -14,6 +14,7 @@ Model output is untrusted: the HTML comes from markdown-it with raw HTML off
 from __future__ import annotations
 
 import html
+import json
 from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
@@ -39,6 +40,34 @@ _BOX = (
     "color:var(--jp-content-font-color1,inherit)"
 )
 _QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
+# Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
+# nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
+_COPY_SCRIPT = """<script>(function (me) {
+  var root = me.closest(".streamchat");
+  if (!root || !navigator.clipboard) return;
+  var style = "margin-left:8px;font-size:11px;cursor:pointer;padding:1px 8px;border-radius:3px;"
+    + "border:1px solid var(--jp-border-color1,#bdbdbd);background:var(--jp-layout-color1,#fff);"
+    + "color:var(--jp-ui-font-color1,#1f1f1f)";
+  function button(name, cls, text) {
+    var b = document.createElement("button");
+    b.type = "button"; b.textContent = "Copy"; b.className = cls; b.style.cssText = style;
+    b.setAttribute("aria-label", name);
+    b.onclick = function () {
+      navigator.clipboard.writeText(text()).then(function () {
+        b.textContent = "Copied"; setTimeout(function () { b.textContent = "Copy"; }, 1500);
+      });
+    };
+    return b;
+  }
+  var source = JSON.parse(root.querySelector(".streamchat-source").textContent).text;
+  root.querySelector(".streamchat-footer").append(
+    button("Copy", "streamchat-copy", function () { return source; }));
+  root.querySelectorAll(".streamchat-answer pre").forEach(function (pre) {
+    pre.before(button("Copy code", "streamchat-code-copy", function () {
+      return pre.textContent.replace(/\\n$/, "");
+    }));
+  });
+})(document.currentScript);</script>"""
 
 
 def bundle(
@@ -89,6 +118,10 @@ def to_html(reply: Reply) -> str:
             f'<div style="{_QUIET}">{esc(reply.error.get("hint", ""))}</div></div>'
         )
     parts.append(f'<div class="streamchat-footer" style="{_QUIET}">{esc(footer(reply))}</div>')
+    # Every "<" escaped: the answer cannot close this element and become markup.
+    source = json.dumps({"text": reply.text}).replace("<", "\\u003c")
+    parts.append(f'<script type="application/json" class="streamchat-source">{source}</script>')
+    parts.append(_COPY_SCRIPT)
     parts.append("</div>")
     return "".join(parts)
 

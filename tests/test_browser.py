@@ -199,3 +199,60 @@ def test_markdown_renders_while_streaming(lab, browser, server):
         page.wait_for_selector('.streamchat[data-status="stopped"] .streamchat-answer h1')
     finally:
         page.close()
+
+
+CORPUS = json.loads((Path(__file__).parent / "xss_corpus.json").read_text())
+
+
+def _visible_text(page) -> str:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.streamchat .streamchat-answer')]
+            .map(a => a.innerText + ' ' + [...a.querySelectorAll('img')].map(i => i.alt).join(' '))
+            .join(' ')"""
+    )
+
+
+def test_xss_corpus_executes_nothing_live_or_in_the_static_copy(lab, browser, server):
+    text = "\n\n".join(entry["payload"] for entry in CORPUS)
+    tokens = [text[i : i + 3] for i in range(0, len(text), 3)]
+    server.add_model("hostile-corpus", Plan(tokens=tokens, delay=0.002))
+    name = _notebook(
+        lab, "corpus.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile-corpus\nx"]
+    )
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        _open_and_run_all(page, lab, name)
+        page.wait_for_selector('.streamchat[data-status="streaming"]', timeout=30_000)
+        page.wait_for_selector('.streamchat[data-status="done"]', timeout=60_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => window.__xss") is None
+        assert dialogs == []
+        visible = _visible_text(page)
+        for entry in CORPUS:
+            assert entry["visible"] in visible, entry["payload"]
+        assert (
+            page.locator(".streamchat iframe, .streamchat object, .streamchat embed").count() == 0
+        )
+    finally:
+        page.close()
+
+
+def test_copy_puts_the_raw_markdown_on_the_clipboard(lab, browser, server):
+    answer = "# Title\n\nSome *emphasis* and code:\n\n```python\nprint('hi')\n```\n"
+    server.add_model("copyable", Plan(tokens=[answer[i : i + 5] for i in range(0, len(answer), 5)]))
+    name = _notebook(lab, "copy.ipynb", ["%load_ext streamchat_widget", "%%chat -m copyable\nx"])
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        _open_and_run_all(page, lab, name)
+        page.wait_for_selector('.streamchat[data-status="done"]', timeout=30_000)
+        page.get_by_role("button", name="Copy", exact=True).click()
+        page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")
+        assert page.evaluate("() => navigator.clipboard.readText()") == answer
+        page.get_by_role("button", name="Copy code").click()
+        page.wait_for_timeout(200)
+        assert page.evaluate("() => navigator.clipboard.readText()") == "print('hi')"
+    finally:
+        context.close()
