@@ -26,6 +26,17 @@ if TYPE_CHECKING:
     from .answer import Reply
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_PRE_STYLE = (
+    "background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid "
+    "var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:8px 10px;overflow-x:auto"
+)
+_fence = _MARKDOWN.renderer.rules["fence"]
+_MARKDOWN.add_render_rule(
+    "fence",
+    lambda self, tokens, idx, options, env: _fence(tokens, idx, options, env).replace(
+        "<pre>", f'<pre style="{_PRE_STYLE}">', 1
+    ),
+)
 _MARKDOWN.add_render_rule(
     "link_open",
     lambda self, tokens, idx, options, env: (
@@ -63,9 +74,14 @@ _COPY_SCRIPT = """<script>(function (me) {
   root.querySelector(".streamchat-footer").append(
     button("Copy", "streamchat-copy", function () { return source; }));
   root.querySelectorAll(".streamchat-answer pre").forEach(function (pre) {
-    pre.before(button("Copy code", "streamchat-code-copy", function () {
+    var box = document.createElement("div");
+    box.style.position = "relative";
+    pre.replaceWith(box);
+    var b = button("Copy code", "streamchat-code-copy", function () {
       return pre.textContent.replace(/\\n$/, "");
-    }));
+    });
+    b.style.cssText += ";position:absolute;top:4px;right:4px";
+    box.append(pre, b);
   });
 })(document.currentScript);</script>"""
 

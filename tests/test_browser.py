@@ -256,3 +256,80 @@ def test_copy_puts_the_raw_markdown_on_the_clipboard(lab, browser, server):
         assert page.evaluate("() => navigator.clipboard.readText()") == "print('hi')"
     finally:
         context.close()
+
+
+SHOWCASE = (
+    "## Joins, briefly\n\n"
+    "| join | keeps |\n|---|---|\n| inner | matches |\n| left | all left rows |\n\n"
+    "> A join is a filtered cartesian product.\n\n"
+    "```sql\nSELECT c.name, o.total\nFROM customers c\n"
+    "LEFT JOIN orders o ON o.customer_id = c.id;\n```\n\n"
+    "1. **Inner** joins drop rows without a match.\n2. *Left* joins keep them, with `NULL`s.\n\n"
+)
+
+
+def test_light_and_dark_screenshots(lab, browser, server):
+    tokens = [SHOWCASE[i : i + 4] for i in range(0, len(SHOWCASE), 4)]
+    server.add_model(
+        "showcase", Plan(tokens=tokens + [f"more{i} " for i in range(300)], delay=0.01)
+    )
+    name = _notebook(lab, "themes.ipynb", ["%load_ext streamchat_widget", "%%chat -m showcase\nx"])
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        _open_and_run_all(page, lab, name)
+        page.wait_for_function(
+            "() => document.querySelector('.streamchat-answer')?.textContent.includes('more3')",
+            timeout=30_000,
+        )
+        page.screenshot(path=str(ARTIFACTS / "light-streaming.png"))
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute("
+            "'apputils:change-theme', {theme: 'JupyterLab Dark'})"
+        )
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "dark-streaming.png"))
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector('.streamchat[data-status="stopped"]')
+        page.screenshot(path=str(ARTIFACTS / "dark-stopped.png"))
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute("
+            "'apputils:change-theme', {theme: 'JupyterLab Light'})"
+        )
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "light-stopped.png"))
+        print(f"screenshots: {ARTIFACTS}")
+    finally:
+        page.close()
+
+
+def test_notebook7_streams_and_stops(lab, browser, server):
+    server.add_model("slow7", Plan(tokens=[f"tok{i} " for i in range(600)], delay=0.02))
+    name = _notebook(lab, "nb7.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow7\nCount."])
+    page = browser.new_page()
+    try:
+        page.goto(f"{lab['url']}/notebooks/{name}?token={lab['token']}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('.jp-Notebook-ExecutionIndicator, #jp-main-statusbar')"
+            " !== null",
+            timeout=60_000,
+        )
+        page.wait_for_timeout(2000)
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function(
+            "() => (document.querySelector('.streamchat-answer')?.textContent || '').length > 20",
+            timeout=60_000,
+        )
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector('.streamchat[data-status="stopped"]', timeout=5_000)
+        assert server.wait_for_disconnect(timeout=3).disconnected
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "notebook7-stopped.png"))
+    finally:
+        page.close()
