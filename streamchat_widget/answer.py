@@ -124,6 +124,7 @@ async def answer(
     notice: str = "",
     conversation: str | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_height: int = 480,
 ) -> Reply:
     """Stream one chat completion into a new widget under the cell and return the reply."""
     model = str(request["model"])
@@ -143,7 +144,13 @@ async def answer(
         acc.error = StreamError("No endpoint configured", str(exc))
     demo = endpoint is not None and endpoint.demo
     notices = [notice, DEMO_NOTICE if demo else ""]
-    widget = ChatWidget(model_name=model, demo=demo, notice=" ".join(n for n in notices if n))
+    widget = ChatWidget(
+        model_name=model,
+        demo=demo,
+        conversation=conversation or "",
+        max_height=max_height,
+        notice=" ".join(n for n in notices if n),
+    )
     handle = DisplayHandle()
     handle.display(
         {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True

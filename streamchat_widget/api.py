@@ -44,6 +44,7 @@ async def chat(
     options: Mapping[str, Any] | None = None,
     cell_id: str | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    max_height: int = 480,
 ) -> Reply:
     """Ask `prompt` in `conversation`, stream the answer into a widget, return the reply.
 
@@ -52,7 +53,7 @@ async def chat(
     as their partial text; errored ones are not recorded.
     """
     thread = CONVERSATIONS.new(conversation) if new else CONVERSATIONS.get(conversation)
-    notices = [] if conversation == DEFAULT else [f"Conversation {conversation!r}."]
+    notices = []
     if system is not None and system != thread.system:
         notices.append(f"System prompt {'changed' if thread.system else 'set'} from here on.")
         thread.system = system
@@ -72,7 +73,11 @@ async def chat(
         options=options,
     )
     reply = await answer(
-        request, notice=" ".join(notices), conversation=conversation, read_timeout=read_timeout
+        request,
+        notice=" ".join(notices),
+        conversation=conversation,
+        read_timeout=read_timeout,
+        max_height=max_height,
     )
     if reply.status in ("done", "stopped"):
         thread.record(Exchange(prompt, reply.text, reply.status, cell_id))

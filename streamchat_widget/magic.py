@@ -59,6 +59,9 @@ class ChatMagics(Magics):
         config=True
     )
     options = Dict(help="Default request options, as -o KEY=VALUE.").tag(config=True)
+    max_height = Int(480, help="Height (px) of an answer's scroll area in the widget.").tag(
+        config=True
+    )
     timeout = Float(
         DEFAULT_READ_TIMEOUT, help="Seconds to wait for the server's next bytes before giving up."
     ).tag(config=True)
@@ -126,6 +129,7 @@ class ChatMagics(Magics):
             options=options,
             cell_id=self._cell_id,
             read_timeout=self.timeout,
+            max_height=self.max_height,
         )
         self.shell.user_ns["_chat"] = reply
         if args.out:

@@ -112,6 +112,8 @@ def to_html(reply: Reply) -> str:
     esc = html.escape
     parts = [f'<div class="streamchat" data-status="{esc(reply.status)}" style="{_BOX}">']
     header = f'<span class="streamchat-model">{esc(reply.model)}</span>'
+    if reply.conversation:
+        header += f' · <span class="streamchat-conversation">{esc(reply.conversation)}</span>'
     if reply.model == DEMO_MODEL:
         header += ' · <span class="streamchat-demo-label">offline demo</span>'
     parts.append(f'<div class="streamchat-header" style="{_QUIET}">{header}</div>')

@@ -54,6 +54,8 @@ class ChatWidget(anywidget.AnyWidget):
     answer_id = traitlets.Unicode().tag(sync=True)
     status = traitlets.Enum(STATUSES, default_value="streaming").tag(sync=True)
     model_name = traitlets.Unicode("").tag(sync=True)
+    conversation = traitlets.Unicode("").tag(sync=True)
+    max_height = traitlets.Int(480).tag(sync=True)
     demo = traitlets.Bool(False).tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
     retrying = traitlets.Unicode("").tag(sync=True)
@@ -67,6 +69,7 @@ class ChatWidget(anywidget.AnyWidget):
         super().__init__(answer_id=uuid.uuid4().hex, **kwargs)
         self._pending: dict[str, list[str]] = {"text": [], "reasoning": [], "refusal": []}
         self._seq = 0
+        self._pieces = 0
         self._last_flush = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._stop_callbacks: list[Callable[[], None]] = []
@@ -83,6 +86,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def push(self, *, text: str = "", reasoning: str = "", refusal: str = "") -> None:
         """Queue streamed text; it is sent at most once per `FLUSH_INTERVAL`."""
+        self._pieces += 1
         for key, value in (("text", text), ("reasoning", reasoning), ("refusal", refusal)):
             if value:
                 self._pending[key].append(value)
@@ -105,7 +109,8 @@ class ChatWidget(anywidget.AnyWidget):
         for parts in self._pending.values():
             parts.clear()
         self._seq += 1
-        self.send({"type": "delta", "seq": self._seq, **message})
+        # `pieces`: streamed pieces so far (about one token each), for a live tokens/s.
+        self.send({"type": "delta", "seq": self._seq, "pieces": self._pieces, **message})
 
     @property
     def messages_sent(self) -> int:

@@ -8,6 +8,7 @@ export const CHANNELS: Channel[] = ["text", "reasoning", "refusal"];
 export interface Delta {
   type: "delta";
   seq: number;
+  pieces?: number;
   text?: string;
   reasoning?: string;
   refusal?: string;
@@ -21,6 +22,10 @@ const MAX_HELD = 256;
 
 export class Store {
   readonly parts: Record<Channel, string[]> = { text: [], reasoning: [], refusal: [] };
+  /** Pieces (about one token each) streamed so far, and when the first and latest arrived. */
+  pieces = 0;
+  firstAt: number | null = null;
+  latestAt: number | null = null;
   private lastSeq = 0;
   private held = new Map<number, Delta>();
   private listeners = new Set<Listener>();
@@ -44,6 +49,9 @@ export class Store {
     for (let next = this.held.get(this.lastSeq + 1); next; next = this.held.get(this.lastSeq + 1)) {
       this.held.delete(next.seq);
       this.lastSeq = next.seq;
+      this.pieces = next.pieces ?? this.pieces;
+      this.latestAt = performance.now();
+      this.firstAt ??= this.latestAt;
       for (const channel of CHANNELS) {
         const text = next[channel];
         if (typeof text === "string" && text) {

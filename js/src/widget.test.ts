@@ -49,6 +49,8 @@ function newModel(): FakeModel {
     answer_id: `answer-${answers}`,
     status: "streaming",
     model_name: "gpt-test",
+    conversation: "",
+    max_height: 480,
     demo: false,
     notice: "",
     retrying: "",
@@ -164,6 +166,44 @@ describe("streaming", () => {
     model.delta(2, "Answer");
     vi.advanceTimersByTime(50);
     expect(details.open).toBe(false);
+  });
+});
+
+describe("chrome", () => {
+  it("names the model and the conversation in the header", async () => {
+    const model = newModel();
+    model.state.conversation = "sql";
+    await setup(model);
+    const { el } = await mount(model);
+    expect(el.querySelector(".streamchat-model")!.textContent).toBe("gpt-test");
+    expect(el.querySelector(".streamchat-conversation")!.textContent).toBe("sql");
+  });
+
+  it("stops following the stream when the reader scrolls up, and jumps back on request", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    const scroll = el.querySelector(".streamchat-scroll") as HTMLElement;
+    let top = 0;
+    Object.defineProperty(scroll, "scrollHeight", { configurable: true, get: () => 1000 });
+    Object.defineProperty(scroll, "clientHeight", { configurable: true, get: () => 200 });
+    Object.defineProperty(scroll, "scrollTop", {
+      configurable: true,
+      get: () => top,
+      set: (value: number) => (top = Math.min(value, 800)),
+    });
+    const jump = el.querySelector(".streamchat-jump") as HTMLButtonElement;
+    model.delta(1, "first");
+    vi.advanceTimersByTime(50);
+    expect(top).toBe(800);
+    top = 100;
+    scroll.dispatchEvent(new Event("scroll"));
+    expect(jump.hidden).toBe(false);
+    model.delta(2, " more");
+    vi.advanceTimersByTime(50);
+    expect(top).toBe(100);
+    jump.click();
+    expect(top).toBe(800);
+    expect(jump.hidden).toBe(true);
   });
 });
 

@@ -14,6 +14,8 @@ export interface Model {
   answer_id: string;
   status: Status;
   model_name: string;
+  conversation: string;
+  max_height: number;
   demo: boolean;
   notice: string;
   retrying: string;
@@ -95,8 +97,9 @@ const render: Render<Model> = ({ model, el }) => {
   const root = element("div", "streamchat");
   const header = element("div", "streamchat-header");
   const name = element("span", "streamchat-model");
+  const conversationName = element("span", "streamchat-conversation");
   const demoLabel = element("span", "streamchat-demo-label", "offline demo");
-  header.append(name, demoLabel);
+  header.append(name, conversationName, demoLabel);
   const notice = element("div", "streamchat-notice");
 
   const reasoning = element("details", "streamchat-reasoning");
@@ -106,6 +109,8 @@ const render: Render<Model> = ({ model, el }) => {
 
   const scroll = element("div", "streamchat-scroll");
   scroll.setAttribute("aria-live", "polite");
+  const jump = element("button", "streamchat-jump", "Jump to latest ↓");
+  jump.type = "button";
   const answer = element("div", "streamchat-answer");
   const refusal = element("div", "streamchat-refusal");
   scroll.append(answer, refusal);
@@ -128,7 +133,7 @@ const render: Render<Model> = ({ model, el }) => {
   copy.type = "button";
   const hint = element("div", "streamchat-hint");
   footer.append(statusText, metrics, stop, copy);
-  root.append(header, notice, reasoning, scroll, truncated, errorCard, footer, hint);
+  root.append(header, notice, reasoning, scroll, jump, truncated, errorCard, footer, hint);
   el.append(root);
 
   const plainTargets = { reasoning: reasoningText, refusal };
@@ -137,6 +142,7 @@ const render: Render<Model> = ({ model, el }) => {
   let pending: Piece[] = [];
   let frameQueued = false;
   let stopClicked = false;
+  let following = true; // auto-scroll, until the reader scrolls up
   let hintTimer: ReturnType<typeof setTimeout> | undefined;
   let clockTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -144,6 +150,16 @@ const render: Render<Model> = ({ model, el }) => {
     node.hidden = !visible;
   };
   const atBottom = () => scroll.scrollHeight - scroll.scrollTop - scroll.clientHeight < 8;
+  const follow = () => {
+    following = true;
+    scroll.scrollTop = scroll.scrollHeight;
+    show(jump, false);
+  };
+  scroll.addEventListener("scroll", () => {
+    following = atBottom();
+    show(jump, !following && model.get("status") === "streaming");
+  });
+  jump.addEventListener("click", follow);
 
   const syncSections = () => {
     const hasReasoning = reasoningText.textContent !== "";
@@ -157,7 +173,6 @@ const render: Render<Model> = ({ model, el }) => {
   const flush = () => {
     frameQueued = false;
     if (!pending.length) return;
-    const follow = atBottom();
     for (const piece of pending) {
       if (piece.channel === "text") markdown.renderer.append(piece.text);
       else plainTargets[piece.channel].append(document.createTextNode(piece.text));
@@ -165,7 +180,8 @@ const render: Render<Model> = ({ model, el }) => {
     pending = [];
     markdown.renderer.render();
     syncSections();
-    if (follow) scroll.scrollTop = scroll.scrollHeight;
+    if (following) scroll.scrollTop = scroll.scrollHeight;
+    else show(jump, true);
   };
 
   const unsubscribe = store.subscribe((pieces) => {
@@ -196,8 +212,12 @@ const render: Render<Model> = ({ model, el }) => {
     const elapsed =
       model.get("status") === "streaming" ? (performance.now() - opened) / 1000 : stats.elapsed_s;
     if (typeof elapsed === "number") parts.push(`${elapsed.toFixed(1)} s`);
-    if (typeof stats.ttft_s === "number") parts.push(`first token ${stats.ttft_s.toFixed(2)} s`);
-    if (typeof stats.tokens_per_s === "number") parts.push(`${stats.tokens_per_s.toFixed(0)} tok/s`);
+    const live = model.get("status") === "streaming" && store.firstAt !== null;
+    const ttft = live ? (store.firstAt! - opened) / 1000 : stats.ttft_s;
+    if (typeof ttft === "number") parts.push(`first token ${ttft.toFixed(2)} s`);
+    const span = live ? (store.latestAt! - store.firstAt!) / 1000 : 0;
+    const rate = live ? (span > 0.5 ? store.pieces / span : undefined) : stats.tokens_per_s;
+    if (typeof rate === "number") parts.push(`${rate.toFixed(0)} tok/s`);
     if (typeof usage.prompt_tokens === "number" && typeof usage.completion_tokens === "number") {
       parts.push(`${usage.prompt_tokens} → ${usage.completion_tokens} tokens`);
     }
@@ -209,6 +229,9 @@ const render: Render<Model> = ({ model, el }) => {
     const streaming = status === "streaming";
     root.dataset.status = status;
     name.textContent = model.get("model_name");
+    conversationName.textContent = model.get("conversation");
+    show(conversationName, model.get("conversation") !== "");
+    scroll.style.setProperty("--streamchat-max-height", `${model.get("max_height")}px`);
     show(demoLabel, model.get("demo"));
     notice.textContent = model.get("notice");
     show(notice, model.get("notice") !== "");
@@ -230,6 +253,7 @@ const render: Render<Model> = ({ model, el }) => {
       clearInterval(clockTimer);
       clearTimeout(hintTimer);
       show(hint, false);
+      show(jump, false);
       flush();
       markdown.renderer.render(true);
       syncSections();
@@ -257,9 +281,11 @@ const render: Render<Model> = ({ model, el }) => {
 
   fillFromStore();
   show(hint, false);
+  show(jump, false);
   update();
   const events = [
-    "status", "model_name", "demo", "notice", "retrying", "error", "finish_reason", "usage", "stats",
+    "status", "model_name", "conversation", "max_height", "demo", "notice", "retrying", "error",
+    "finish_reason", "usage", "stats",
   ];
   for (const trait of events) model.on(`change:${trait}`, update);
 
