@@ -7,113 +7,31 @@ Screenshots go to `test-artifacts/` (printed by the test), for CI to keep.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
+from tests.lab import chromium as launch_chromium
+from tests.lab import jupyter_lab
 from tests.sse_server import Plan
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def lab(sse_server, tmp_path_factory) -> Iterator[dict]:
+def lab(sse_server, tmp_path_factory):
     """A JupyterLab server on loopback whose kernels talk to the test model server."""
-    root = tmp_path_factory.mktemp("lab")
-    port, token = _free_port(), secrets.token_hex(16)
-    log = (root / "jupyter.log").open("w")
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL": sse_server.base_url,
-        "OPENAI_API_KEY": sse_server.api_key,
-        "JUPYTER_CONFIG_DIR": str(root / ".jupyter"),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--ServerApp.allow_root=True",
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                log_path = root / "jupyter.log"
-                raise RuntimeError(f"JupyterLab did not start; see {log_path}") from None
-            time.sleep(0.3)
-    yield {"url": url, "token": token, "root": root}
-    process.terminate()
-    process.wait(timeout=20)
+    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
+    with jupyter_lab(tmp_path_factory.mktemp("lab"), env) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (tests/run does)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+    with launch_chromium() as b:
         yield b
-        b.close()
-
-
-def _notebook(lab: dict, name: str, cells: list[str]) -> str:
-    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(nb, lab["root"] / name)
-    return name
-
-
-def _open_and_run_all(page, lab: dict, name: str) -> None:
-    workspace = name.removesuffix(".ipynb")
-    page.goto(f"{lab['url']}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab['token']}")
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-        timeout=60_000,
-    )
-    # Not awaited: the command's promise settles only when every cell has run.
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
 
 def _answer_text(page) -> str:
@@ -122,10 +40,10 @@ def _answer_text(page) -> str:
 
 def test_answer_streams_incrementally_and_stop_closes_the_connection(lab, browser, server):
     server.add_model("slow", Plan(tokens=[f"tok{i} " for i in range(600)], delay=0.02))
-    name = _notebook(lab, "stop.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow\nCount."])
+    name = lab.notebook("stop.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow\nCount."])
     page = browser.new_page()
     try:
-        _open_and_run_all(page, lab, name)
+        lab.open_and_run_all(page, name)
         root = page.locator(".streamchat").last
         root.wait_for(timeout=30_000)
         stop = page.get_by_role("button", name="Stop")
@@ -161,17 +79,17 @@ def test_answer_streams_incrementally_and_stop_closes_the_connection(lab, browse
 def test_model_output_is_never_inserted_as_html(lab, browser, server):
     hostile = ['<img src=x onerror="window.__xss=1">', " <svg onload=window.__xss=2>", " after"]
     server.add_model("hostile", Plan(tokens=hostile))
-    name = _notebook(lab, "xss.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile\nhi"])
+    name = lab.notebook("xss.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile\nhi"])
     page = browser.new_page()
     try:
-        _open_and_run_all(page, lab, name)
+        lab.open_and_run_all(page, name)
         page.wait_for_selector('.streamchat[data-status="done"]', timeout=30_000)
         page.wait_for_timeout(500)
         assert page.evaluate("() => window.__xss") is None
         answer = page.locator(".streamchat .streamchat-answer").last
         assert answer.locator("img, svg").count() == 0
         assert "<img src=x" in answer.inner_text()
-        saved = json.loads((lab["root"] / name).read_text())
+        saved = json.loads((lab.root / name).read_text())
         assert saved["cells"], "notebook still readable"
     finally:
         page.close()
@@ -180,10 +98,10 @@ def test_model_output_is_never_inserted_as_html(lab, browser, server):
 def test_markdown_renders_while_streaming(lab, browser, server):
     head = ["# Heading\n\n", "- one\n", "- two\n\n", "```python\n", "print('hi')\n", "```\n\n"]
     server.add_model("md", Plan(tokens=head + [f"word{i} " for i in range(400)], delay=0.02))
-    name = _notebook(lab, "md.ipynb", ["%load_ext streamchat_widget", "%%chat -m md\nformat"])
+    name = lab.notebook("md.ipynb", ["%load_ext streamchat_widget", "%%chat -m md\nformat"])
     page = browser.new_page()
     try:
-        _open_and_run_all(page, lab, name)
+        lab.open_and_run_all(page, name)
         live = page.locator('.streamchat[data-status="streaming"]')
         code = live.locator(".streamchat-answer pre code.language-python")
         page.wait_for_function(
@@ -216,14 +134,14 @@ def test_xss_corpus_executes_nothing_live_or_in_the_static_copy(lab, browser, se
     text = "\n\n".join(entry["payload"] for entry in CORPUS)
     tokens = [text[i : i + 3] for i in range(0, len(text), 3)]
     server.add_model("hostile-corpus", Plan(tokens=tokens, delay=0.002))
-    name = _notebook(
-        lab, "corpus.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile-corpus\nx"]
+    name = lab.notebook(
+        "corpus.ipynb", ["%load_ext streamchat_widget", "%%chat -m hostile-corpus\nx"]
     )
     page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
-        _open_and_run_all(page, lab, name)
+        lab.open_and_run_all(page, name)
         page.wait_for_selector('.streamchat[data-status="streaming"]', timeout=30_000)
         page.wait_for_selector('.streamchat[data-status="done"]', timeout=60_000)
         page.wait_for_timeout(500)
@@ -242,11 +160,11 @@ def test_xss_corpus_executes_nothing_live_or_in_the_static_copy(lab, browser, se
 def test_copy_puts_the_raw_markdown_on_the_clipboard(lab, browser, server):
     answer = "# Title\n\nSome *emphasis* and code:\n\n```python\nprint('hi')\n```\n"
     server.add_model("copyable", Plan(tokens=[answer[i : i + 5] for i in range(0, len(answer), 5)]))
-    name = _notebook(lab, "copy.ipynb", ["%load_ext streamchat_widget", "%%chat -m copyable\nx"])
+    name = lab.notebook("copy.ipynb", ["%load_ext streamchat_widget", "%%chat -m copyable\nx"])
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     try:
-        _open_and_run_all(page, lab, name)
+        lab.open_and_run_all(page, name)
         page.wait_for_selector('.streamchat[data-status="done"]', timeout=30_000)
         page.get_by_role("button", name="Copy", exact=True).click()
         page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")
@@ -273,11 +191,11 @@ def test_light_and_dark_screenshots(lab, browser, server):
     server.add_model(
         "showcase", Plan(tokens=tokens + [f"more{i} " for i in range(300)], delay=0.01)
     )
-    name = _notebook(lab, "themes.ipynb", ["%load_ext streamchat_widget", "%%chat -m showcase\nx"])
+    name = lab.notebook("themes.ipynb", ["%load_ext streamchat_widget", "%%chat -m showcase\nx"])
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        _open_and_run_all(page, lab, name)
+        lab.open_and_run_all(page, name)
         page.wait_for_function(
             "() => document.querySelector('.streamchat-answer')?.textContent.includes('more3')",
             timeout=30_000,
@@ -307,10 +225,10 @@ def test_light_and_dark_screenshots(lab, browser, server):
 
 def test_notebook7_streams_and_stops(lab, browser, server):
     server.add_model("slow7", Plan(tokens=[f"tok{i} " for i in range(600)], delay=0.02))
-    name = _notebook(lab, "nb7.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow7\nCount."])
+    name = lab.notebook("nb7.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow7\nCount."])
     page = browser.new_page()
     try:
-        page.goto(f"{lab['url']}/notebooks/{name}?token={lab['token']}")
+        page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         page.wait_for_function(
             "() => document.querySelector('.jp-Notebook-ExecutionIndicator, #jp-main-statusbar')"
