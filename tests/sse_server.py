@@ -72,6 +72,7 @@ class Request:
     disconnected: bool = False
     disconnected_at: float | None = None
     chunks_sent: int = 0
+    last_chunk_wall: float | None = None  # time.time() of the last chunk, to compare with a browser
 
 
 def fixture_plan(line: dict) -> Plan:
@@ -364,7 +365,7 @@ class SSEServer:
                 return
             await self._send(writer, _chunked(piece))
             sent += is_content
-            self._update(record, chunks_sent=record.chunks_sent + 1)
+            self._update(record, chunks_sent=record.chunks_sent + 1, last_chunk_wall=time.time())
             if plan.delay:
                 await asyncio.sleep(plan.delay)
         if plan.done:

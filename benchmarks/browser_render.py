@@ -1,0 +1,148 @@
+"""Front-end cost of a long Markdown answer, in a real Chromium with JupyterLab.
+
+Streams a 20 000-token Markdown answer (headings, lists, code, tables) from the
+loopback server as fast as it can send into a `%%chat` widget, and records
+main-thread long tasks (> 50 ms, PerformanceObserver `longtask`) while it
+streams, whether the final DOM holds the whole answer, and how long after the
+last token `data-status="done"` appeared. Then, in the same page, the same text
+is fed in the same batches to the incremental renderer and to a naive one that
+re-renders the whole message every frame: the baseline ratio.
+
+    .venv/bin/python -m benchmarks.browser_render [--tokens 20000]
+
+Targets: no long task over 50 ms while streaming; done within 1 s of the last token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from tests.lab import chromium, jupyter_lab
+from tests.sse_server import Plan, SSEServer
+
+RECORDER = """
+window.__longtasks = [];
+new PerformanceObserver(list => {
+  for (const e of list.getEntries()) window.__longtasks.push([e.startTime, e.duration]);
+}).observe({ type: "longtask", buffered: true });
+new MutationObserver(records => {
+  const root = document.querySelector(".streamchat");
+  if (!root) return;
+  if (root.dataset.status === "streaming" && records.some(r => root.contains(r.target))) {
+    window.__lastLive = performance.now();
+  }
+  if (root.dataset.status === "streaming" && !window.__started) {
+    window.__started = performance.now();
+  }
+  if (root.dataset.status === "done" && !window.__doneWall) {
+    window.__doneWall = Date.now(); window.__done = performance.now();
+  }
+}).observe(document, { subtree: true, childList: true, characterData: true, attributes: true,
+                       attributeFilter: ["data-status"] });
+"""
+
+# Feeds `text` in `batches` pieces, one per animation frame, to a renderer made by
+# the page's own factory: `fresh` rebuilds the whole message each frame (the naive way).
+SIMULATE = """async ([text, batches, fresh]) => {
+  const factory = globalThis.__streamchat_markdown_renderer__.factory;
+  const box = document.createElement("div");
+  document.body.append(box);
+  const size = Math.ceil(text.length / batches);
+  let renderer = factory(box, () => {});
+  window.__longtasks = [];
+  const start = performance.now();
+  for (let i = 0; i < text.length; i += size) {
+    await new Promise(r => requestAnimationFrame(r));
+    if (fresh) {
+      box.replaceChildren();
+      renderer = factory(box, () => {});
+      renderer.append(text.slice(0, i + size));
+    } else {
+      renderer.append(text.slice(i, i + size));
+    }
+    renderer.render();
+  }
+  await new Promise(r => setTimeout(r, 200));
+  const tasks = window.__longtasks.filter(([t]) => t >= start);
+  box.remove();
+  return [performance.now() - start, tasks];
+}"""
+
+
+def answer_tokens(count: int) -> list[str]:
+    section = [
+        "## Section {n}\n\n", "Some *prose* with `code` and a [link](https://example.org). ",
+        "More words follow here to fill the paragraph. ", "\n\n",
+        "- item one\n", "- item two with **bold**\n", "- item three\n\n",
+        "```python\n", "def f{n}(x):\n", "    return x * {n}\n", "```\n\n",
+        "| a | b |\n", "|---|---|\n", "| {n} | {n}0 |\n\n",
+    ]  # fmt: skip
+    tokens: list[str] = []
+    n = 0
+    while len(tokens) < count:
+        for piece in section:
+            tokens.extend(piece.format(n=n).split(" ") if piece[0] not in "#`|-" else [piece])
+        n += 1
+    return [t if t.endswith(("\n", " ")) else t + " " for t in tokens[:count]]
+
+
+def summary(tasks: list) -> str:
+    durations = [d for _, d in tasks]
+    return (
+        f"{len(durations)} long tasks, total {sum(durations):.0f} ms, "
+        f"max {max(durations, default=0):.0f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=20_000)
+    args = parser.parse_args()
+    tokens = answer_tokens(args.tokens)
+    text = "".join(tokens)
+    with SSEServer() as server, tempfile.TemporaryDirectory() as root, chromium() as browser:
+        server.add_model("long-md", Plan(tokens=tokens))
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
+        with jupyter_lab(Path(root), env) as lab:
+            name = lab.notebook(
+                "bench.ipynb", ["%load_ext streamchat_widget", "%%chat -m long-md\ngo"]
+            )
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.add_init_script(RECORDER)
+            lab.open_and_run_all(page, name)
+            page.wait_for_selector('.streamchat[data-status="done"]', timeout=300_000)
+            time.sleep(0.5)
+            started, done, last_live = page.evaluate(
+                "() => [window.__started, window.__done, window.__lastLive]"
+            )
+            tasks = [
+                t for t in page.evaluate("() => window.__longtasks") if started <= t[0] <= done
+            ]
+            record = next(r for r in server.requests if r.path.endswith("/chat/completions"))
+            server_lag = page.evaluate("() => window.__doneWall") / 1000 - record.last_chunk_wall
+            shown = page.locator(".streamchat .streamchat-answer").inner_text()
+            whole = shown.count("Section") == text.count("## Section") and text.split()[-1] in shown
+            batches = max(1, round((done - started) / 40))
+            _, incremental = page.evaluate(SIMULATE, [text, batches, False])
+            _, naive = page.evaluate(SIMULATE, [text, batches, True])
+    print(f"answer: {len(tokens)} tokens, {len(text)} characters of Markdown")
+    print(f"JupyterLab %%chat   : streamed {(done - started) / 1000:.2f} s; {summary(tasks)}")
+    print(f"final DOM holds the whole answer: {whole}")
+    print(
+        f"data-status=done {(done - last_live) / 1000:.2f} s after the last token was drawn, "
+        f"{server_lag:.2f} s after the server wrote it (the kernel's openai client parses "
+        "chunks more slowly than loopback delivers them)"
+    )
+    print(f"same text, {batches} frames, incremental renderer: {summary(incremental)}")
+    print(f"same text, {batches} frames, naive re-render   : {summary(naive)}")
+    print(
+        f"long-task time, naive vs incremental: {sum(d for _, d in naive):.0f} ms vs "
+        f"{sum(d for _, d in incremental):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
