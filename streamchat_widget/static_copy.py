@@ -18,6 +18,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 from .demo import DEMO_MODEL
 from .safe_markdown import neutralize
@@ -25,7 +29,18 @@ from .safe_markdown import neutralize
 if TYPE_CHECKING:
     from .answer import Reply
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+def _highlight(code: str, language: str, _attrs: str) -> str:
+    """Pygments spans: JupyterLab and nbconvert style `.highlight` with the editor theme."""
+    try:
+        lexer = get_lexer_by_name(language.split()[0]) if language else None
+    except ClassNotFound:
+        lexer = None
+    return highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else ""
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable(
+    ["table", "strikethrough"]
+)
 _PRE_STYLE = (
     "background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid "
     "var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:8px 10px;overflow-x:auto"
@@ -34,7 +49,7 @@ _fence = _MARKDOWN.renderer.rules["fence"]
 _MARKDOWN.add_render_rule(
     "fence",
     lambda self, tokens, idx, options, env: _fence(tokens, idx, options, env).replace(
-        "<pre>", f'<pre style="{_PRE_STYLE}">', 1
+        "<pre>", f'<pre class="highlight" style="{_PRE_STYLE}">', 1
     ),
 )
 _MARKDOWN.add_render_rule(
