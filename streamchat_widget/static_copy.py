@@ -29,6 +29,7 @@ from .safe_markdown import neutralize
 if TYPE_CHECKING:
     from .answer import Reply
 
+
 def _highlight(code: str, language: str, _attrs: str) -> str:
     """Pygments spans: JupyterLab and nbconvert style `.highlight` with the editor theme."""
     try:

@@ -9,6 +9,7 @@ rather than an exception, so the caller can keep the partial answer.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -223,6 +224,13 @@ def describe_error(
             + (" while the answer was streaming." if mid_stream else "."),
             f"The model at {host} may be overloaded or still loading; try again.",
         )
+    elif isinstance(exc, openai.APIConnectionError) and _caused_by(exc, ssl.SSLError):
+        error = StreamError(
+            "TLS failure",
+            f"The secure connection to {host} failed: {_caused_by(exc, ssl.SSLError)}",
+            "The server's certificate was not accepted. For a local server use http://, "
+            "or point SSL_CERT_FILE at the certificate authority that signed it.",
+        )
     elif isinstance(exc, openai.APIConnectionError):
         if mid_stream:
             error = StreamError(
@@ -262,6 +270,18 @@ def describe_error(
     else:
         error = StreamError(f"Unexpected error: {type(exc).__name__}", str(exc), "")
     return scrub(error, client.api_key if client is not None else None)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of `kind` in the chain of causes behind `exc`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _server_message(exc: openai.APIError) -> str:

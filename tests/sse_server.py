@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -98,9 +99,12 @@ class _ClientGone(Exception):
 
 
 class SSEServer:
-    def __init__(self, port: int = 0, api_key: str = DEFAULT_KEY) -> None:
+    def __init__(
+        self, port: int = 0, api_key: str = DEFAULT_KEY, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         self.api_key = api_key
         self.port = port
+        self._ssl = ssl_context
         self._plans: dict[str, Plan] = {}
         self._failures: dict[str, int] = {}
         self._requests: list[Request] = []
@@ -115,7 +119,8 @@ class SSEServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if self._ssl else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v1"
 
     def add_model(self, name: str, plan: Plan) -> None:
         with self._lock:
@@ -128,7 +133,7 @@ class SSEServer:
         def run() -> None:
             self._loop = asyncio.new_event_loop()
             self._server = self._loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", self.port)
+                asyncio.start_server(self._handle, "127.0.0.1", self.port, ssl=self._ssl)
             )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()

@@ -235,3 +235,34 @@ def test_cancelling_the_consumer_closes_the_connection(server):
     record = server.wait_for_disconnect(timeout=2)
     assert record.disconnected
     assert record.chunks_sent < 100
+
+
+def test_a_certificate_the_client_does_not_trust_is_a_tls_error(tmp_path):
+    import ssl
+    import subprocess
+
+    from tests.sse_server import SSEServer
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-subj", "/CN=127.0.0.1", "-days", "1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with SSEServer(ssl_context=context) as tls_server:
+
+        async def run() -> list:
+            client = openai.AsyncOpenAI(
+                base_url=tls_server.base_url, api_key=tls_server.api_key, max_retries=0
+            )
+            try:
+                request = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+                return [e async for e in stream_chat(client, request)]
+            finally:
+                await client.close()
+
+        (error,) = asyncio.run(run())
+    assert error.title == "TLS failure"
+    assert "certificate" in error.message.lower()
