@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,11 @@ DEMO_NOTICE = (
     "No API key or base URL is set, so the offline demo model answered. "
     "Set OPENAI_API_KEY or OPENAI_BASE_URL and choose a model with --model."
 )
+
+
+INTERRUPT_POLL = 0.2
+# Stop functions of the answers still streaming, by the cell that started them.
+_LIVE_BY_CELL: dict[str, Callable[[], None]] = {}
 
 
 class ChatInterrupted(Exception):
@@ -125,8 +130,12 @@ async def answer(
     conversation: str | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_height: int = 480,
+    cell_id: str | None = None,
 ) -> Reply:
-    """Stream one chat completion into a new widget under the cell and return the reply."""
+    """Stream one chat completion into a new widget under the cell and return the reply.
+
+    A new answer from a cell stops that cell's answer if it is still streaming.
+    """
     model = str(request["model"])
     acc = _Accumulator()
     widget: ChatWidget | None = None
@@ -173,15 +182,25 @@ async def answer(
             task.cancel()
 
     widget.on_stop(lambda: loop.call_soon_threadsafe(stop))
+    if cell_id is not None:
+        previous = _LIVE_BY_CELL.pop(cell_id, None)
+        if previous is not None:
+            previous()
+        _LIVE_BY_CELL[cell_id] = stop
     interrupted = False
     try:
         try:
-            await asyncio.wait({task})
+            # Wake up now and then: ipykernel 7.4 delivers an interrupt to an async cell
+            # only when its loop wakes, so a server that sends nothing would make it wait.
+            while not task.done():
+                await asyncio.wait({task}, timeout=INTERRUPT_POLL)
         except asyncio.CancelledError:
             interrupted = True
             stop()
             await asyncio.wait({task})
     finally:
+        if cell_id is not None and _LIVE_BY_CELL.get(cell_id) is stop:
+            del _LIVE_BY_CELL[cell_id]
         await endpoint.client.close()
     status = "error" if acc.error else "stopped" if task.cancelled() else "done"
     reply = _finish(widget, handle, acc, status, request, endpoint.host, conversation)

@@ -78,6 +78,7 @@ async def chat(
         conversation=conversation,
         read_timeout=read_timeout,
         max_height=max_height,
+        cell_id=cell_id,
     )
     if reply.status in ("done", "stopped"):
         thread.record(Exchange(prompt, reply.text, reply.status, cell_id))

@@ -211,3 +211,33 @@ def test_the_key_never_appears_in_outputs_or_state(kernel, server):
     wire = json.dumps([e.iopub for e in executions], default=str)
     assert server.api_key not in wire
     assert server.api_key not in json.dumps([w.state for w in kernel.widgets.values()])
+
+
+def test_a_new_answer_from_the_same_cell_stops_the_live_one(kernel, server):
+    server.add_model("slow", Plan(tokens=TOKENS, delay=0.02))
+    kernel.widgets.clear()
+    code = """
+import asyncio, streamchat_widget
+old = asyncio.ensure_future(streamchat_widget.chat("old", model="slow", cell_id="same-cell"))
+await asyncio.sleep(0.3)
+new = await streamchat_widget.chat("new", model="echo", cell_id="same-cell")
+print((await old).status, new.status)
+"""
+    execution = kernel.run(code)
+    assert execution.stdout == "stopped done\n"
+    slow_request = next(r for r in server.requests if (r.body or {}).get("model") == "slow")
+    assert server.wait_for_disconnect(slow_request.id, timeout=2).disconnected
+
+
+def test_kernel_interrupt_before_the_first_byte(kernel, server):
+    server.add_model("loading", Plan(hang_before_headers=True))
+    kernel.widgets.clear()
+    execution = kernel.start("%%chat -m loading\nhello")
+    kernel.pump(execution, until=lambda _: bool(kernel.chat_widgets()), timeout=10)
+    server.wait_for_requests(1)
+    kernel.manager.interrupt_kernel()
+    kernel.pump(execution, timeout=5)
+    assert execution.error["ename"] == "ChatInterrupted"
+    assert kernel.chat_widgets()[0].state["status"] == "stopped"
+    assert server.wait_for_disconnect(timeout=2).disconnected
+    next_cell_works(kernel)
