@@ -19,6 +19,7 @@ from IPython.display import DisplayHandle
 
 from . import static_copy
 from .endpoint import DEFAULT_READ_TIMEOUT, Endpoint, EndpointError, open_endpoint
+from .recording import SESSION
 from .request import sent_options
 from .stream import (
     Finish,
@@ -66,6 +67,7 @@ class Reply:
     tool_calls: list[dict[str, str]] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     conversation: str | None = None
+    source: str = ""  # "offline demo", "replay", or "" for a model's endpoint
 
     def __str__(self) -> str:
         return self.text
@@ -144,18 +146,18 @@ async def answer(
         if widget is not None:
             widget.retrying = f"retrying… (attempt {attempt + 1})"
 
-    try:
-        endpoint: Endpoint | None = open_endpoint(
-            model, read_timeout=read_timeout, on_retry=show_retry
-        )
-    except EndpointError as exc:
-        endpoint = None
-        acc.error = StreamError("No endpoint configured", str(exc))
-    demo = endpoint is not None and endpoint.demo
-    notices = [notice, DEMO_NOTICE if demo else ""]
+    replayer = SESSION.replayer
+    endpoint: Endpoint | None = None
+    if replayer is None:
+        try:
+            endpoint = open_endpoint(model, read_timeout=read_timeout, on_retry=show_retry)
+        except EndpointError as exc:
+            acc.error = StreamError("No endpoint configured", str(exc))
+    source = "replay" if replayer else "offline demo" if endpoint and endpoint.demo else ""
+    notices = [notice, DEMO_NOTICE if source == "offline demo" else ""]
     widget = ChatWidget(
         model_name=model,
-        demo=demo,
+        badge=source,
         conversation=conversation or "",
         max_height=max_height,
         notice=" ".join(n for n in notices if n),
@@ -164,13 +166,18 @@ async def answer(
     handle.display(
         {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
     )
-    if endpoint is None:
-        return _finish(widget, handle, acc, "error", request, "", conversation)
+    if replayer is None and endpoint is None:
+        return _finish(widget, handle, acc, "error", request, "", conversation, source)
     loop = asyncio.get_running_loop()
+    recorder = SESSION.recorder if replayer is None else None
+    recording = recorder.start(request) if recorder else None
+    events = replayer.stream(request) if replayer else stream_chat(endpoint.client, request)
 
     async def consume() -> None:
-        async for event in stream_chat(endpoint.client, request):
+        async for event in events:
             acc.apply(event, widget)
+            if recording is not None:
+                recording.add(event)
 
     task = loop.create_task(consume())
     stop_requested = False
@@ -201,9 +208,13 @@ async def answer(
     finally:
         if cell_id is not None and _LIVE_BY_CELL.get(cell_id) is stop:
             del _LIVE_BY_CELL[cell_id]
-        await endpoint.client.close()
+        if endpoint is not None:
+            await endpoint.client.close()
     status = "error" if acc.error else "stopped" if task.cancelled() else "done"
-    reply = _finish(widget, handle, acc, status, request, endpoint.host, conversation)
+    if recorder is not None and recording is not None:
+        recorder.write(recording, status)
+    host = endpoint.host if endpoint else "replay"
+    reply = _finish(widget, handle, acc, status, request, host, conversation, source)
     if interrupted:
         raise ChatInterrupted("the answer was stopped by the interrupt; its partial text is kept")
     return reply
@@ -217,6 +228,7 @@ def _finish(
     request: Mapping[str, Any],
     host: str,
     conversation: str | None,
+    source: str,
 ) -> Reply:
     reply = Reply(
         text="".join(acc.text),
@@ -231,6 +243,7 @@ def _finish(
         tool_calls=[acc.tool_calls[i] for i in sorted(acc.tool_calls)],
         stats=acc.stats(),
         conversation=conversation,
+        source=source,
     )
     notice = widget.notice
     if reply.tool_calls:

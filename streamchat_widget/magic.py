@@ -31,10 +31,11 @@ from traitlets import Bool, Dict, Float, Int, Unicode
 from . import api
 from .conversation import CONVERSATIONS, DEFAULT
 from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
+from .recording import SESSION, Recorder, Replayer
 from .request import RequestError, fill_vars, parse_option
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
-SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models")
+SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models", "record", "replay")
 
 
 @magics_class
@@ -62,6 +63,9 @@ class ChatMagics(Magics):
     max_height = Int(480, help="Height (px) of an answer's scroll area in the widget.").tag(
         config=True
     )
+    replay_speed = Float(
+        1.0, help="Replay at this many times the recorded pace (0: no waiting)."
+    ).tag(config=True)
     timeout = Float(
         DEFAULT_READ_TIMEOUT, help="Seconds to wait for the server's next bytes before giving up."
     ).tag(config=True)
@@ -96,7 +100,8 @@ class ChatMagics(Magics):
 
         The reply is then `_chat` (`.text`, `.status`, `.usage`, ...). As a line
         magic: `%chat history|reset|list|save PATH|load PATH|models [-c NAME]`,
-        and `%chat reset --all`.
+        `%chat reset --all`, `%chat record PATH | --stop`, and
+        `%chat replay PATH [--speed X] | --stop` (answers from a recording, offline).
         """
         if cell is None:
             self.command(line)
@@ -143,10 +148,15 @@ class ChatMagics(Magics):
         parser = MagicArgumentParser(prog=f"%chat {words[0]}")
         if words[0] in ("save", "load"):
             parser.add_argument("path")
-        if words[0] != "list":
+        if words[0] in ("history", "reset", "save", "load"):
             parser.add_argument("-c", "--conversation", default=self.conversation)
         if words[0] == "reset":
             parser.add_argument("--all", action="store_true")
+        if words[0] in ("record", "replay"):
+            parser.add_argument("path", nargs="?")
+            parser.add_argument("--stop", action="store_true")
+        if words[0] == "replay":
+            parser.add_argument("--speed", type=float, default=self.replay_speed)
         args = _parse(parser, words[1] if len(words) > 1 else "")
         getattr(self, f"_{words[0]}")(args)
 
@@ -182,6 +192,26 @@ class ChatMagics(Magics):
         except (OSError, ValueError) as exc:
             raise UsageError(f"%chat load: {exc}") from None
         print(f"Loaded {len(conversation.exchanges)} exchange(s) into {args.conversation!r}")
+
+    def _record(self, args: Any) -> None:
+        if args.stop or not args.path:
+            SESSION.recorder = None
+            print("Recording stopped." if args.stop else "Usage: %chat record PATH | --stop")
+            return
+        SESSION.recorder = Recorder(args.path)
+        print(f"Recording every exchange to {args.path} (%chat record --stop to end).")
+
+    def _replay(self, args: Any) -> None:
+        if args.stop or not args.path:
+            SESSION.replayer = None
+            print("Replay off." if args.stop else "Usage: %chat replay PATH [--speed X] | --stop")
+            return
+        try:
+            SESSION.replayer = Replayer(args.path, speed=args.speed)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"%chat replay: cannot read {args.path}: {exc}") from None
+        count = len(SESSION.replayer.recordings)
+        print(f"Answering from {args.path} ({count} recorded exchange(s)); no network is used.")
 
     def _models(self, args: Any) -> None:
         run_blocking(self._list_models())

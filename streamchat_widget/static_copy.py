@@ -23,7 +23,6 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from .demo import DEMO_MODEL
 from .safe_markdown import neutralize
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def bundle(
 
 
 def footer(reply: Reply) -> str:
-    parts = ["offline demo model" if reply.model == DEMO_MODEL else reply.model, reply.status]
+    parts = [f"{reply.model} ({reply.source})" if reply.source else reply.model, reply.status]
     if reply.finish_reason == "length":
         parts.append("truncated (max tokens)")
     if reply.usage and reply.usage.get("completion_tokens") is not None:
@@ -130,8 +129,8 @@ def to_html(reply: Reply) -> str:
     header = f'<span class="streamchat-model">{esc(reply.model)}</span>'
     if reply.conversation:
         header += f' · <span class="streamchat-conversation">{esc(reply.conversation)}</span>'
-    if reply.model == DEMO_MODEL:
-        header += ' · <span class="streamchat-demo-label">offline demo</span>'
+    if reply.source:
+        header += f' · <span class="streamchat-badge">{esc(reply.source)}</span>'
     parts.append(f'<div class="streamchat-header" style="{_QUIET}">{header}</div>')
     if reply.reasoning:
         parts.append(
@@ -185,6 +184,7 @@ def provenance(reply: Reply, host: str, options: dict[str, Any]) -> dict[str, An
         "model": reply.model,
         "endpoint": host,
         "conversation": reply.conversation,
+        "source": reply.source or "model",
         "options": options,
         "status": reply.status,
         "finish_reason": reply.finish_reason,

@@ -56,7 +56,7 @@ class ChatWidget(anywidget.AnyWidget):
     model_name = traitlets.Unicode("").tag(sync=True)
     conversation = traitlets.Unicode("").tag(sync=True)
     max_height = traitlets.Int(480).tag(sync=True)
-    demo = traitlets.Bool(False).tag(sync=True)
+    badge = traitlets.Unicode("").tag(sync=True)  # "offline demo", "replay"
     notice = traitlets.Unicode("").tag(sync=True)
     retrying = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict().tag(sync=True)

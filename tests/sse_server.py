@@ -95,7 +95,11 @@ def _chunked(data: bytes) -> bytes:
 
 
 class _ClientGone(Exception):
-    pass
+    """The client closed the connection while the server was sending."""
+
+
+class _ServerDropped(Exception):
+    """The plan itself cut the connection."""
 
 
 class SSEServer:
@@ -262,8 +266,13 @@ class SSEServer:
             await asyncio.wait({watcher, responder}, return_when=asyncio.FIRST_COMPLETED)
             if responder.done():
                 watcher.cancel()
-                with contextlib.suppress(_ClientGone, ConnectionError):
+                try:
                     responder.result()
+                except (_ClientGone, ConnectionError):
+                    self._update(record, disconnected=True, disconnected_at=time.monotonic())
+                except _ServerDropped:
+                    pass
+                else:
                     self._update(record, finished=time.monotonic())
             else:
                 responder.cancel()
@@ -362,7 +371,7 @@ class SSEServer:
                 await asyncio.Event().wait()
             if plan.drop_after is not None and is_content and sent >= plan.drop_after:
                 writer.transport.abort()
-                raise _ClientGone
+                raise _ServerDropped
             if plan.error_after is not None and is_content and sent >= plan.error_after:
                 event = {"error": plan.error_event or {"message": "error", "type": "server_error"}}
                 await self._send(writer, _chunked(b"data: " + json.dumps(event).encode() + b"\n\n"))

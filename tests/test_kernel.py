@@ -160,7 +160,7 @@ def test_offline_demo_model_answers_without_key_or_base_url():
         k.run("%load_ext streamchat_widget")
         execution = k.run("%%chat\nThree names for a cat")
         (widget,) = k.chat_widgets()
-        assert widget.state["demo"] is True
+        assert widget.state["badge"] == "offline demo"
         assert widget.state["model_name"] == "demo"
         assert widget.state["status"] == "done"
         assert "Three names for a cat" in widget.streamed_text

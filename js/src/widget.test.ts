@@ -51,7 +51,7 @@ function newModel(): FakeModel {
     model_name: "gpt-test",
     conversation: "",
     max_height: 480,
-    demo: false,
+    badge: "",
     notice: "",
     retrying: "",
     error: {},
@@ -288,10 +288,12 @@ describe("the end of the stream", () => {
 
   it("labels the offline demo model and notes a max-tokens truncation", async () => {
     const model = newModel();
-    model.state.demo = true;
+    model.state.badge = "offline demo";
     await setup(model);
     const { el } = await mount(model);
-    expect((el.querySelector(".streamchat-demo-label") as HTMLElement).hidden).toBe(false);
+    const badge = el.querySelector(".streamchat-badge") as HTMLElement;
+    expect(badge.hidden).toBe(false);
+    expect(badge.textContent).toBe("offline demo");
     model.kernelSets({ status: "done", finish_reason: "length" });
     expect((el.querySelector(".streamchat-truncated") as HTMLElement).hidden).toBe(false);
   });

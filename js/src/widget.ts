@@ -16,7 +16,7 @@ export interface Model {
   model_name: string;
   conversation: string;
   max_height: number;
-  demo: boolean;
+  badge: string;
   notice: string;
   retrying: string;
   error: { title?: string; message?: string; hint?: string };
@@ -98,8 +98,8 @@ const render: Render<Model> = ({ model, el }) => {
   const header = element("div", "streamchat-header");
   const name = element("span", "streamchat-model");
   const conversationName = element("span", "streamchat-conversation");
-  const demoLabel = element("span", "streamchat-demo-label", "offline demo");
-  header.append(name, conversationName, demoLabel);
+  const badge = element("span", "streamchat-badge");
+  header.append(name, conversationName, badge);
   const notice = element("div", "streamchat-notice");
 
   const reasoning = element("details", "streamchat-reasoning");
@@ -232,7 +232,8 @@ const render: Render<Model> = ({ model, el }) => {
     conversationName.textContent = model.get("conversation");
     show(conversationName, model.get("conversation") !== "");
     scroll.style.setProperty("--streamchat-max-height", `${model.get("max_height")}px`);
-    show(demoLabel, model.get("demo"));
+    badge.textContent = model.get("badge");
+    show(badge, model.get("badge") !== "");
     notice.textContent = model.get("notice");
     show(notice, model.get("notice") !== "");
     statusText.textContent = (streaming && model.get("retrying")) || STATUS_TEXT[status];
@@ -284,7 +285,7 @@ const render: Render<Model> = ({ model, el }) => {
   show(jump, false);
   update();
   const events = [
-    "status", "model_name", "conversation", "max_height", "demo", "notice", "retrying", "error",
+    "status", "model_name", "conversation", "max_height", "badge", "notice", "retrying", "error",
     "finish_reason", "usage", "stats",
   ];
   for (const trait of events) model.on(`change:${trait}`, update);
