@@ -68,6 +68,7 @@ class Reply:
     stats: dict[str, float] = field(default_factory=dict)
     conversation: str | None = None
     source: str = ""  # "offline demo", "replay", or "" for a model's endpoint
+    notice: str = ""  # what the widget noted: history left out, system prompt set, tool calls
 
     def __str__(self) -> str:
         return self.text
@@ -167,7 +168,7 @@ async def answer(
         {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
     )
     if replayer is None and endpoint is None:
-        return _finish(widget, handle, acc, "error", request, "", conversation, source)
+        return _finish(widget, handle, acc, "error", request, "", conversation, source, notice)
     loop = asyncio.get_running_loop()
     recorder = SESSION.recorder if replayer is None else None
     recording = recorder.start(request) if recorder else None
@@ -214,7 +215,7 @@ async def answer(
     if recorder is not None and recording is not None:
         recorder.write(recording, status)
     host = endpoint.host if endpoint else "replay"
-    reply = _finish(widget, handle, acc, status, request, host, conversation, source)
+    reply = _finish(widget, handle, acc, status, request, host, conversation, source, notice)
     if interrupted:
         raise ChatInterrupted("the answer was stopped by the interrupt; its partial text is kept")
     return reply
@@ -229,7 +230,11 @@ def _finish(
     host: str,
     conversation: str | None,
     source: str,
+    notice: str,
 ) -> Reply:
+    if acc.tool_calls:
+        calls = ", ".join(f"{c['name']}({c['arguments']})" for c in acc.tool_calls.values())
+        notice = " ".join(filter(None, [notice, f"The model asked to call {calls}; not run here."]))
     reply = Reply(
         text="".join(acc.text),
         status=status,
@@ -244,11 +249,8 @@ def _finish(
         stats=acc.stats(),
         conversation=conversation,
         source=source,
+        notice=notice,
     )
-    notice = widget.notice
-    if reply.tool_calls:
-        calls = ", ".join(f"{c['name']}({c['arguments']})" for c in reply.tool_calls)
-        notice = f"The model asked to call {calls}; tools are not run here."
     widget.finish(
         status,
         retrying="",
@@ -256,7 +258,6 @@ def _finish(
         finish_reason=reply.finish_reason or "",
         usage=reply.usage or {},
         stats=reply.stats,
-        notice=notice,
     )
     data, metadata = static_copy.bundle(reply, host, sent_options(request))
     handle.update(data, metadata=metadata, raw=True)

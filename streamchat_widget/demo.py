@@ -83,8 +83,12 @@ def delay_per_token() -> float:
         return DEFAULT_DELAY
 
 
-def demo_answer(prompt: str) -> str:
-    """A deterministic Markdown answer that visibly responds to `prompt`."""
+def demo_answer(prompt: str, *, turn: int = 1, system: str | None = None) -> str:
+    """A deterministic Markdown answer that visibly responds to `prompt`.
+
+    `turn` (the number of user messages sent) and `system` show that history and
+    system prompts reach the model.
+    """
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", prompt)
     topics = [w for w in words if w.lower() not in _STOPWORDS] or ["notebooks"]
     rng = random.Random(hashlib.sha256(prompt.encode()).digest())
@@ -99,10 +103,15 @@ def demo_answer(prompt: str) -> str:
         ideas.append(f"{i + 1}. **{rng.choice(_TITLES)} {topic}** {rng.choice(_SUFFIXES)}")
     longest = sorted(set(topics), key=lambda w: (-len(w), w))[:4]
     table = "\n".join(f"| {w} | {len(w)} |" for w in longest)
+    context = []
+    if turn > 1:
+        context.append(f"this is turn {turn} of our conversation")
+    if system:
+        context.append(f"my system prompt says “{system[:80]}”")
+    remark = f"*Context: {'; '.join(context)}.*\n\n" if context else ""
     return (
         "*This is the offline demo model: the answer is made on this machine, "
-        "no model was asked.*\n\n"
-        f"## You asked\n\n> {first_line[:200]}\n\n"
+        "no model was asked.*\n\n" + remark + f"## You asked\n\n> {first_line[:200]}\n\n"
         f"## {count} ideas\n\n" + "\n".join(ideas) + "\n\n"
         "## Your prompt, measured\n\n"
         "| word | letters |\n|---|---|\n" + table + "\n\n"
@@ -136,11 +145,15 @@ class DemoTransport(httpx2.AsyncBaseTransport):
         if not isinstance(prompt, str):
             prompt = json.dumps(prompt)
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
+        turn = sum(1 for m in messages if m.get("role") == "user")
+        system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
         return httpx2.Response(
             200,
             headers={"content-type": "text/event-stream"},
-            stream=_SSEStream(_sse(demo_answer(prompt), prompt_tokens, include_usage)),
+            stream=_SSEStream(
+                _sse(demo_answer(prompt, turn=turn, system=system), prompt_tokens, include_usage)
+            ),
         )
 
 

@@ -125,13 +125,19 @@ def footer(reply: Reply) -> str:
 
 def to_html(reply: Reply) -> str:
     esc = html.escape
-    parts = [f'<div class="streamchat" data-status="{esc(reply.status)}" style="{_BOX}">']
+    # The status is also a class: JupyterLab's sanitizer (untrusted notebooks) drops data-*.
+    status = esc(reply.status)
+    parts = [
+        f'<div class="streamchat streamchat-status-{status}" data-status="{status}" style="{_BOX}">'
+    ]
     header = f'<span class="streamchat-model">{esc(reply.model)}</span>'
     if reply.conversation:
         header += f' · <span class="streamchat-conversation">{esc(reply.conversation)}</span>'
     if reply.source:
         header += f' · <span class="streamchat-badge">{esc(reply.source)}</span>'
     parts.append(f'<div class="streamchat-header" style="{_QUIET}">{header}</div>')
+    if reply.notice:
+        parts.append(f'<div class="streamchat-notice" style="{_QUIET}">{esc(reply.notice)}</div>')
     if reply.reasoning:
         parts.append(
             '<details class="streamchat-reasoning"><summary>Thinking</summary>'
@@ -160,7 +166,7 @@ def to_html(reply: Reply) -> str:
 
 
 def to_markdown(reply: Reply) -> str:
-    parts = []
+    parts = [f"*{reply.notice}*"] if reply.notice else []
     if reply.refusal:
         parts.append("> **Refusal:** " + reply.refusal.replace("\n", "\n> "))
     if reply.text:

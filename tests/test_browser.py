@@ -218,6 +218,8 @@ def test_light_and_dark_screenshots(lab, browser, server):
         page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / "light-stopped.png"))
+        answer_shot = ARTIFACTS / "light-stopped-answer.png"
+        page.locator(".streamchat").last.screenshot(path=str(answer_shot))
         print(f"screenshots: {ARTIFACTS}")
     finally:
         page.close()
@@ -249,5 +251,100 @@ def test_notebook7_streams_and_stops(lab, browser, server):
         assert server.wait_for_disconnect(timeout=3).disconnected
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "notebook7-stopped.png"))
+    finally:
+        page.close()
+
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+DEMO_NOTEBOOKS = [
+    "quickstart", "conversations", "local-models", "stopping-and-errors", "python-api",
+]  # fmt: skip
+
+
+def _kernels_shut_down(lab) -> None:
+    import urllib.request
+
+    headers = {"Authorization": f"token {lab.token}"}
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{lab.url}/api/kernels", headers=headers)
+    ) as r:
+        kernels = json.load(r)
+    for kernel in kernels:
+        request = urllib.request.Request(
+            f"{lab.url}/api/kernels/{kernel['id']}", method="DELETE", headers=headers
+        )
+        urllib.request.urlopen(request).close()
+
+
+def _open(page, lab, app: str, file: str) -> None:
+    if app == "lab":
+        page.goto(f"{lab.url}/lab/workspaces/{file[:-6]}-{app}/tree/{file}?reset&token={lab.token}")
+    else:
+        page.goto(f"{lab.url}/notebooks/{file}?token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .streamchat", timeout=60_000)
+    page.wait_for_timeout(500)
+
+
+def test_a_notebook_saved_in_jupyterlab_reopens_with_its_answers(lab, browser, server):
+    server.add_model("saved", Plan(tokens=["# Kept\n\n", "answer ", "text"]))
+    name = lab.notebook("saved.ipynb", ["%load_ext streamchat_widget", "%%chat -m saved\nx"])
+    page = browser.new_page()
+    try:
+        lab.open_and_run_all(page, name)
+        page.wait_for_selector('.streamchat[data-status="done"]', timeout=30_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.close()
+        _kernels_shut_down(lab)
+        saved = json.loads((lab.root / name).read_text())
+        assert "widgets" not in saved["metadata"], "no widget state needed"
+        for app in ("lab", "notebook7"):
+            page = browser.new_page()
+            _open(page, lab, app, name)
+            root = page.locator(".jp-Notebook .streamchat")
+            assert root.count() == 1
+            assert root.get_attribute("data-status") == "done", app
+            assert root.locator("h1").inner_text() == "Kept"
+            assert "Error displaying widget" not in page.content()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"reopened-saved-{app}.png"))
+            page.close()
+    finally:
+        if not page.is_closed():
+            page.close()
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook7"])
+def test_committed_notebooks_reopen_showing_every_answer_without_widget_errors(lab, browser, app):
+    """Notebooks from elsewhere are untrusted: JupyterLab sanitizes their HTML, keeping
+    the `streamchat` class and the status class but not `data-status`."""
+    import shutil
+
+    import nbformat
+
+    shutil.copytree(NOTEBOOK_DIR / "images", lab.root / "images", dirs_exist_ok=True)
+    page = browser.new_page()
+    try:
+        for name in DEMO_NOTEBOOKS:
+            file = f"reopen-{app}-{name}.ipynb"
+            shutil.copy(NOTEBOOK_DIR / f"{name}.ipynb", lab.root / file)
+            nb = nbformat.read(lab.root / file, as_version=4)
+            outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+            expected = [
+                o["metadata"]["text/markdown"]["streamchat"]["status"]
+                for o in outputs
+                if "text/html" in o.get("data", {})
+            ]
+            _open(page, lab, app, file)
+            statuses = page.eval_on_selector_all(
+                ".jp-Notebook .streamchat",
+                "els => els.map(e => [...e.classList]"
+                ".find(c => c.startsWith('streamchat-status-')))",
+            )
+            assert statuses == [f"streamchat-status-{s}" for s in expected], name
+            assert "Error displaying widget" not in page.content()
+            first = page.locator(".jp-Notebook .streamchat .streamchat-answer").first.inner_text()
+            assert "offline demo model" in first or "No endpoint" in page.content(), name
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"reopened-{app}.png"), full_page=True)
     finally:
         page.close()

@@ -1,68 +1,123 @@
-"""Headless runs keep every answer: nbclient execution, then nbconvert exports."""
+"""The demo notebooks: they run headlessly, keep their answers, and export safely."""
 
 from __future__ import annotations
 
-import os
+import importlib.util
+import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbconvert import HTMLExporter
+from nbconvert import HTMLExporter, MarkdownExporter
+from nbformat.v4 import new_code_cell, new_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from tests.sse_server import Plan
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("execute", ROOT / "notebooks" / "execute.py")
+execute_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(execute_module)
+NOTEBOOKS = execute_module.NOTEBOOKS
+CORPUS = json.loads((Path(__file__).parent / "xss_corpus.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def quickstart(tmp_path_factory):
-    """The quickstart executed offline, as `jupyter nbconvert --execute` would."""
-    nb = nbformat.read(NOTEBOOKS / "quickstart.ipynb", as_version=4)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "STREAMCHAT_"))}
-    env["STREAMCHAT_DEMO_DELAY"] = "0.001"
-    old = os.environ.copy()
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    nbformat.validate(nb)
-    return nb
+def executed() -> dict[str, nbformat.NotebookNode]:
+    """Every demo notebook re-run offline, as CI and `notebooks/execute.py --check` do."""
+    return {
+        name: execute_module.execute(ROOT / "notebooks" / f"{name}.ipynb") for name in NOTEBOOKS
+    }
 
 
-def _chat_outputs(nb) -> list[dict]:
-    return [
-        output
-        for cell in nb.cells
-        if cell.cell_type == "code" and cell.source.startswith("%%chat")
-        for output in cell.outputs
-    ]
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_reruns_with_the_committed_answers(executed, name):
+    committed = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    fresh = executed[name]
+    assert execute_module.answers(fresh), "the notebook has answers"
+    assert execute_module.answers(fresh) == execute_module.answers(committed)
+    assert "widgets" not in fresh.metadata
+    for cell in fresh.cells:
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error", cell.source
+            assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {})
 
 
-def test_every_chat_cell_holds_its_whole_answer_as_markdown(quickstart):
-    outputs = _chat_outputs(quickstart)
-    assert outputs, "the quickstart has chat cells"
-    for output in outputs:
-        markdown = output["data"]["text/markdown"]
-        assert "## 20 ideas" in markdown
-        assert "20. **" in markdown
-        assert "OPENAI_BASE_URL" in markdown, "the demo answer streamed to its last line"
-        assert "application/vnd.jupyter.widget-view+json" not in output["data"]
-        assert '<div class="streamchat" data-status="done"' in output["data"]["text/html"]
-        meta = output["metadata"]["text/markdown"]["streamchat"]
-        assert meta["status"] == "done"
-        assert meta["model"] == "demo"
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_exports_show_every_answer(executed, name):
+    html, _ = HTMLExporter().from_notebook_node(executed[name])
+    markdown, _ = MarkdownExporter().from_notebook_node(executed[name])
+    statuses = re.findall(r'class="streamchat streamchat-status-\w+" data-status="(\w+)"', html)
+    assert len(statuses) == len(execute_module.answers(executed[name]))
+    for cell in executed[name].cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("text/markdown", {}).get("streamchat")
+            if meta:
+                assert meta["status"] in statuses
+                assert "key" not in json.dumps(meta).lower()
+    assert markdown.count('class="streamchat streamchat-status-') == len(statuses)
 
 
-def test_the_reply_is_usable_in_the_next_cell(quickstart):
-    printed = next(c for c in quickstart.cells if c.source.startswith("print(_chat"))
+def test_quickstart_answer_is_whole_and_rendered(executed):
+    (answer,) = execute_module.answers(executed["quickstart"])
+    assert "## 20 ideas" in answer and "20. **" in answer
+    html, _ = HTMLExporter().from_notebook_node(executed["quickstart"])
+    assert re.search(r"<h2[^>]*>20 ideas", html)
+
+
+def test_the_reply_is_usable_in_the_next_cell(executed):
+    printed = next(c for c in executed["quickstart"].cells if c.source.startswith("print(_chat"))
     assert re.match(r"done \d+ characters", printed.outputs[0]["text"])
 
 
-def test_html_export_shows_the_answers(quickstart):
-    html, _ = HTMLExporter().from_notebook_node(quickstart)
-    assert "sentient cheesecakes that teach SQL" in html
-    assert re.search(r"<h2[^>]*>20 ideas", html), "the answer is rendered as Markdown"
-    assert 'class="streamchat" data-status="done"' in html
+@pytest.fixture(scope="module")
+def hostile_notebook(sse_server, tmp_path_factory) -> Path:
+    """A notebook whose answer is the XSS corpus, executed and exported to HTML."""
+    text = "\n\n".join(entry["payload"] for entry in CORPUS)
+    sse_server.add_model("corpus", Plan(tokens=[text[i : i + 7] for i in range(0, len(text), 7)]))
+    nb = new_notebook(cells=[new_code_cell("%load_ext streamchat_widget"),
+                             new_code_cell("%%chat -m corpus\nx")])  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "hostile.html").write_text(HTMLExporter().from_notebook_node(nb)[0])
+    (folder / "hostile.md").write_text(MarkdownExporter().from_notebook_node(nb)[0])
+    nbformat.write(nb, folder / "hostile.ipynb")
+    return folder
+
+
+@pytest.mark.browser
+def test_exported_html_runs_none_of_the_corpus(hostile_notebook):
+    from tests.lab import chromium
+
+    with chromium() as browser:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto((hostile_notebook / "hostile.html").as_uri())
+        page.wait_for_selector('.streamchat[data-status="done"]')
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => window.__xss") is None
+        assert dialogs == []
+        shown = page.locator(".streamchat .streamchat-answer").inner_text()
+        alts = " ".join(page.eval_on_selector_all(".streamchat img", "els => els.map(e => e.alt)"))
+        for entry in CORPUS:
+            assert entry["visible"] in f"{shown} {alts}", entry["payload"]
+
+
+def test_exported_markdown_holds_no_live_markup(hostile_notebook):
+    nb = nbformat.read(hostile_notebook / "hostile.ipynb", as_version=4)
+    (output,) = nb.cells[1].outputs
+    # Outside fenced code, where a renderer shows it as code.
+    markdown = re.sub(r"```.*?```", "", output["data"]["text/markdown"], flags=re.S)
+    for tag in ("<img", "<svg", "<script", "<iframe", "<details", "<a ", "<form", "<object"):
+        assert tag not in markdown.lower()
+    destinations = re.findall(r"\]\(\s*([^)\s]*)|^\s*\[[^\]]+\]:\s*(\S+)", markdown, re.M)
+    assert destinations
+    for destination in (a or b for a, b in destinations):
+        assert not re.match(r"(?i)\s*(javascript|vbscript|data):", destination)
