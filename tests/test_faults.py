@@ -18,14 +18,6 @@ from tests.sse_server import Plan
 TOKENS = [f"t{i} " for i in range(300)]
 
 
-@pytest.fixture(scope="module")
-def kernel(sse_server):
-    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
-    with Kernel(env) as k:
-        assert k.run("%load_ext streamchat_widget").status == "ok"
-        yield k
-
-
 def ask(kernel: Kernel, line: str, timeout: float = 30):
     kernel.widgets.clear()
     execution = kernel.run(f"%%chat {line}\nhello", timeout=timeout)

@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from tests.kernel import Kernel
 from tests.sse_server import Plan
 
 SLOW_TOKENS = [f"tok{i} " for i in range(400)]
-
-
-@pytest.fixture(scope="module")
-def kernel(sse_server):
-    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
-    with Kernel(env) as k:
-        assert k.run("%load_ext streamchat_widget").status == "ok"
-        yield k
 
 
 def _wait_for_text(kernel: Kernel, execution, chars: int = 30):

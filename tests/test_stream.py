@@ -107,9 +107,11 @@ def _wire(line: dict) -> bytes:
     return b"data: " + json.dumps(line["payload"]).encode() + b"\n\n"
 
 
-def collect(server, model: str, **request) -> list:
+def collect_from(base_url: str, api_key: str, model: str = "echo") -> list:
+    """Every event of one answer, through the real client (no retries: errors come at once)."""
+
     async def run() -> list:
-        client = openai.AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
+        client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0)
         try:
             messages = [{"role": "user", "content": "hi"}]
             return [e async for e in stream_chat(client, {"model": model, "messages": messages})]
@@ -117,6 +119,10 @@ def collect(server, model: str, **request) -> list:
             await client.close()
 
     return asyncio.run(run())
+
+
+def collect(server, model: str) -> list:
+    return collect_from(server.base_url, server.api_key, model)
 
 
 def test_every_fixture_line_has_an_expectation():
@@ -176,31 +182,14 @@ def test_unknown_model_is_a_404_error_event(server):
 
 def test_wrong_key_is_a_401_error_that_does_not_show_the_key(server):
     secret = "sk-wrong-key-1234567890abcdef"
-
-    async def run() -> list:
-        client = openai.AsyncOpenAI(base_url=server.base_url, api_key=secret, max_retries=0)
-        try:
-            request = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
-            return [e async for e in stream_chat(client, request)]
-        finally:
-            await client.close()
-
-    (error,) = asyncio.run(run())
+    (error,) = collect_from(server.base_url, secret)
     assert error.status_code == 401
     assert "OPENAI_API_KEY" in error.hint
     assert secret not in repr(error)
 
 
-def test_dead_server_is_a_connection_error(server):
-    async def run() -> list:
-        client = openai.AsyncOpenAI(base_url="http://127.0.0.1:9/v1", api_key="x", max_retries=0)
-        try:
-            request = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
-            return [e async for e in stream_chat(client, request)]
-        finally:
-            await client.close()
-
-    (error,) = asyncio.run(run())
+def test_dead_server_is_a_connection_error():
+    (error,) = collect_from("http://127.0.0.1:9/v1", "x")
     assert error.title == "Cannot reach the server"
     assert "127.0.0.1:9" in error.message
 
@@ -252,17 +241,6 @@ def test_a_certificate_the_client_does_not_trust_is_a_tls_error(tmp_path):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     with SSEServer(ssl_context=context) as tls_server:
-
-        async def run() -> list:
-            client = openai.AsyncOpenAI(
-                base_url=tls_server.base_url, api_key=tls_server.api_key, max_retries=0
-            )
-            try:
-                request = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
-                return [e async for e in stream_chat(client, request)]
-            finally:
-                await client.close()
-
-        (error,) = asyncio.run(run())
+        (error,) = collect_from(tls_server.base_url, tls_server.api_key)
     assert error.title == "TLS failure"
     assert "certificate" in error.message.lower()
