@@ -67,6 +67,8 @@ class Kernel:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
         self.widgets: dict[str, Widget] = {}
+        # Every started execution, so messages are routed to theirs whichever is being pumped.
+        self.executions: dict[str, Execution] = {}
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -85,12 +87,16 @@ class Kernel:
     def start(self, code: str, cell_id: str | None = None) -> Execution:
         """Send an execute request; `cell_id` as JupyterLab and Notebook 7 send it."""
         if cell_id is None:
-            return Execution(self.client.execute(code))
+            return self._track(Execution(self.client.execute(code)))
         content = {"code": code, "silent": False, "store_history": True,
                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}  # fmt: skip
         msg = self.client.session.msg("execute_request", content, metadata={"cellId": cell_id})
         self.client.shell_channel.send(msg)
-        return Execution(msg["header"]["msg_id"])
+        return self._track(Execution(msg["header"]["msg_id"]))
+
+    def _track(self, execution: Execution) -> Execution:
+        self.executions[execution.msg_id] = execution
+        return execution
 
     def pump(
         self,
@@ -104,27 +110,28 @@ class Kernel:
         while not done(execution):
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout} s; outputs: {execution.outputs}")
-            self._read_shell(execution)
+            self._read_shell()
             try:
                 msg = self.client.get_iopub_msg(timeout=0.02)
             except queue.Empty:
                 continue
-            self._apply(execution, msg)
+            self._apply(msg)
         return execution
 
     def run(self, code: str, timeout: float = 30, cell_id: str | None = None) -> Execution:
         return self.pump(self.start(code, cell_id), timeout=timeout)
 
-    def _read_shell(self, execution: Execution) -> None:
+    def _read_shell(self) -> None:
         while True:
             try:
                 msg = self.client.get_shell_msg(timeout=0)
             except queue.Empty:
                 return
-            if msg["parent_header"].get("msg_id") == execution.msg_id:
+            execution = self.executions.get(msg["parent_header"].get("msg_id"))
+            if execution is not None:
                 execution.reply = msg
 
-    def _apply(self, execution: Execution, msg: dict[str, Any]) -> None:
+    def _apply(self, msg: dict[str, Any]) -> None:
         kind = msg["msg_type"]
         content = msg["content"]
         if kind == "comm_open" and content.get("target_name") == "jupyter.widget":
@@ -138,7 +145,8 @@ class Kernel:
                 widget.updates.append(data["state"])
             elif data.get("method") == "custom" and data["content"].get("type") == "delta":
                 widget.deltas.append(data["content"])
-        if msg["parent_header"].get("msg_id") != execution.msg_id:
+        execution = self.executions.get(msg["parent_header"].get("msg_id"))
+        if execution is None:
             return
         execution.iopub.append(msg)
         if kind == "status" and content["execution_state"] == "idle":
