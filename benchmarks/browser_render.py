@@ -68,7 +68,7 @@ SIMULATE = """async ([text, batches, fresh]) => {
   await new Promise(r => setTimeout(r, 200));
   const tasks = window.__longtasks.filter(([t]) => t >= start);
   box.remove();
-  return [performance.now() - start, tasks];
+  return [start, tasks];
 }"""
 
 
@@ -89,11 +89,12 @@ def answer_tokens(count: int) -> list[str]:
     return [t if t.endswith(("\n", " ")) else t + " " for t in tokens[:count]]
 
 
-def summary(tasks: list) -> str:
+def summary(tasks: list, start: float) -> str:
     durations = [d for _, d in tasks]
+    at = ", ".join(f"{d:.0f} ms at +{(t - start) / 1000:.2f} s" for t, d in tasks)
     return (
         f"{len(durations)} long tasks, total {sum(durations):.0f} ms, "
-        f"max {max(durations, default=0):.0f} ms"
+        f"max {max(durations, default=0):.0f} ms" + (f" ({at})" if at else "")
     )
 
 
@@ -114,30 +115,36 @@ def main() -> None:
             page.add_init_script(RECORDER)
             lab.open_and_run_all(page, name)
             page.wait_for_selector('.streamchat[data-status="done"]', timeout=300_000)
-            time.sleep(0.5)
+            time.sleep(2)
             started, done, last_live = page.evaluate(
                 "() => [window.__started, window.__done, window.__lastLive]"
             )
-            tasks = [
-                t for t in page.evaluate("() => window.__longtasks") if started <= t[0] <= done
-            ]
+            all_tasks = page.evaluate("() => window.__longtasks")
+            tasks = [t for t in all_tasks if started <= t[0] <= done]
+            after = [t for t in all_tasks if t[0] > done]
             record = next(r for r in server.requests if r.path.endswith("/chat/completions"))
             server_lag = page.evaluate("() => window.__doneWall") / 1000 - record.last_chunk_wall
             shown = page.locator(".streamchat .streamchat-answer").inner_text()
             whole = shown.count("Section") == text.count("## Section") and text.split()[-1] in shown
             batches = max(1, round((done - started) / 40))
-            _, incremental = page.evaluate(SIMULATE, [text, batches, False])
+            inc_start, incremental = page.evaluate(SIMULATE, [text, batches, False])
             _, naive = page.evaluate(SIMULATE, [text, batches, True])
     print(f"answer: {len(tokens)} tokens, {len(text)} characters of Markdown")
-    print(f"JupyterLab %%chat   : streamed {(done - started) / 1000:.2f} s; {summary(tasks)}")
+    streamed = (done - started) / 1000
+    print(f"JupyterLab %%chat   : streamed {streamed:.2f} s; {summary(tasks, started)}")
+    print(f"after done (the static copy replaces the widget): {summary(after, done)}")
     print(f"final DOM holds the whole answer: {whole}")
     print(
         f"data-status=done {(done - last_live) / 1000:.2f} s after the last token was drawn, "
         f"{server_lag:.2f} s after the server wrote it (the kernel's openai client parses "
         "chunks more slowly than loopback delivers them)"
     )
-    print(f"same text, {batches} frames, incremental renderer: {summary(incremental)}")
-    print(f"same text, {batches} frames, naive re-render   : {summary(naive)}")
+    print(f"same text, {batches} frames, incremental renderer: {summary(incremental, inc_start)}")
+    naive_max = max((d for _, d in naive), default=0)
+    print(
+        f"same text, {batches} frames, naive re-render   : {len(naive)} long tasks, "
+        f"total {sum(d for _, d in naive):.0f} ms, max {naive_max:.0f} ms"
+    )
     print(
         f"long-task time, naive vs incremental: {sum(d for _, d in naive):.0f} ms vs "
         f"{sum(d for _, d in incremental):.0f} ms"

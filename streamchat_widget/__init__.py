@@ -23,6 +23,7 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     from .magic import ChatMagics
+    from .widget import ensure_runtime
 
     unload_ipython_extension(ipython)
     magics = ChatMagics(shell=ipython, parent=ipython)
@@ -30,6 +31,8 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.configurables.append(magics)
     ipython.input_transformers_cleanup.append(magics.transform)
     ipython.events.register("pre_run_cell", magics.remember_cell)
+    # The page loads the Markdown renderer now, not while the first answer streams.
+    ensure_runtime()
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -65,6 +65,7 @@ _BOX = (
     "margin:2px 0;background:var(--jp-layout-color1,transparent);"
     "color:var(--jp-content-font-color1,inherit)"
 )
+PLAIN_LIMIT = 4000
 _QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
 # Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
 # nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
@@ -178,7 +179,13 @@ def to_markdown(reply: Reply) -> str:
 
 
 def to_plain(reply: Reply) -> str:
+    """The answer for text-only views; a long one is cut, as the other copies hold it whole.
+
+    Every copy of the answer costs its full size in kernel traffic and in the file.
+    """
     body = reply.text or reply.refusal
+    if len(body) > PLAIN_LIMIT:
+        body = f"{body[:PLAIN_LIMIT]}… [{len(body) - PLAIN_LIMIT} more characters]"
     if reply.error:
         body += f"\n\n[error] {reply.error['title']}: {reply.error['message']}"
     return f"{body}\n\n[{footer(reply)}]"
