@@ -189,12 +189,16 @@ async def answer(
             stop_requested = True
             task.cancel()
 
-    widget.on_stop(lambda: loop.call_soon_threadsafe(stop))
+    def request_stop() -> None:
+        """Safe from any thread: the Stop handler may run on a kernel subshell."""
+        loop.call_soon_threadsafe(stop)
+
+    widget.on_stop(request_stop)
     if cell_id is not None:
         previous = _LIVE_BY_CELL.pop(cell_id, None)
         if previous is not None:
             previous()
-        _LIVE_BY_CELL[cell_id] = stop
+        _LIVE_BY_CELL[cell_id] = request_stop
     interrupted = False
     try:
         try:
@@ -207,7 +211,7 @@ async def answer(
             stop()
             await asyncio.wait({task})
     finally:
-        if cell_id is not None and _LIVE_BY_CELL.get(cell_id) is stop:
+        if cell_id is not None and _LIVE_BY_CELL.get(cell_id) is request_stop:
             del _LIVE_BY_CELL[cell_id]
         if endpoint is not None:
             await endpoint.client.close()

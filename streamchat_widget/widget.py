@@ -112,10 +112,6 @@ class ChatWidget(anywidget.AnyWidget):
         # `pieces`: streamed pieces so far (about one token each), for a live tokens/s.
         self.send({"type": "delta", "seq": self._seq, "pieces": self._pieces, **message})
 
-    @property
-    def messages_sent(self) -> int:
-        return self._seq
-
     def finish(self, status: str, **final: Any) -> None:
         """Send what is pending, then the final status and figures in one update."""
         self.flush()
