@@ -14,12 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
+import itertools
 import json
 import os
 import re
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +65,8 @@ class Plan:
 
 @dataclass
 class Request:
+    """One request as the server saw it; the key is never kept (no `authorization` header)."""
+
     id: int
     method: str
     path: str
@@ -94,6 +99,12 @@ def _chunked(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
+async def _until_closed(reader: asyncio.StreamReader) -> None:
+    """Returns when the client closes its side; stray bytes it sends are not a close."""
+    while await reader.read(1024):
+        pass
+
+
 class _ClientGone(Exception):
     """The client closed the connection while the server was sending."""
 
@@ -103,6 +114,8 @@ class _ServerDropped(Exception):
 
 
 class SSEServer:
+    """The loopback model server; `with SSEServer() as server:` or `start()` / `stop()`."""
+
     def __init__(
         self, port: int = 0, api_key: str = DEFAULT_KEY, ssl_context: ssl.SSLContext | None = None
     ) -> None:
@@ -112,6 +125,7 @@ class SSEServer:
         self._plans: dict[str, Plan] = {}
         self._failures: dict[str, int] = {}
         self._requests: list[Request] = []
+        self._ids = itertools.count(1)  # not reset with the records, so an id names one request
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -132,24 +146,37 @@ class SSEServer:
             self._failures.pop(name, None)
 
     def start(self) -> SSEServer:
+        """Listen on 127.0.0.1 from a daemon thread; a failure to bind is raised here."""
         ready = threading.Event()
+        failure: list[BaseException] = []
 
         def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._server = self._loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", self.port, ssl=self._ssl)
-            )
+            loop = asyncio.new_event_loop()
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(self._handle, "127.0.0.1", self.port, ssl=self._ssl)
+                )
+            except BaseException as exc:
+                failure.append(exc)
+                loop.close()
+                ready.set()
+                return
             self.port = self._server.sockets[0].getsockname()[1]
+            self._loop = loop
             ready.set()
-            self._loop.run_forever()
-            self._loop.close()
+            loop.run_forever()
+            loop.close()
 
         self._thread = threading.Thread(target=run, name="sse-server", daemon=True)
         self._thread.start()
-        ready.wait(10)
+        if not ready.wait(10):
+            raise RuntimeError("the SSE server did not start within 10 s")
+        if failure:
+            raise failure[0]
         return self
 
     def stop(self) -> None:
+        """Stop listening and abort every open connection, so later requests are refused."""
         if self._loop is None:
             return
 
@@ -188,7 +215,7 @@ class SSEServer:
             self._requests.clear()
             self._failures.clear()
 
-    def _wait(self, predicate, timeout: float, what: str) -> Any:
+    def _wait(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -222,6 +249,8 @@ class SSEServer:
         return self._wait(gone, timeout, "the client to disconnect")
 
     def wait_finished(self, request_id: int | None = None, timeout: float = 5) -> Request:
+        """The request (latest by default) once the server sent all of its response."""
+
         def finished() -> Request | None:
             record = self._select(request_id)
             return record if record is not None and record.finished is not None else None
@@ -256,12 +285,12 @@ class SSEServer:
             auth = headers.pop("authorization", "")
             with self._changed:
                 record = Request(
-                    len(self._requests) + 1, method, path, headers, body, raw_body,
+                    next(self._ids), method, path, headers, body, raw_body,
                     time.monotonic(),
                 )  # fmt: skip
                 self._requests.append(record)
                 self._changed.notify_all()
-            watcher = asyncio.ensure_future(reader.read(1))
+            watcher = asyncio.ensure_future(_until_closed(reader))
             responder = asyncio.ensure_future(self._respond(record, auth, writer))
             await asyncio.wait({watcher, responder}, return_when=asyncio.FIRST_COMPLETED)
             if responder.done():
@@ -340,7 +369,7 @@ class SSEServer:
         await self._send(writer, self._head(status, {**headers, **(extra or {})}) + data)
 
     def _head(self, status: int, headers: dict[str, str]) -> bytes:
-        lines = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}"]
+        lines = [f"HTTP/1.1 {status} {http.client.responses.get(status, 'Unknown')}"]
         lines += [f"{k}: {v}" for k, v in {**headers, "connection": "close"}.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
@@ -386,7 +415,8 @@ class SSEServer:
             await self._send(writer, _chunked(b"data: [DONE]\n\n"))
         await self._send(writer, b"0\r\n\r\n")
 
-    def _pieces(self, plan: Plan, body: dict, model: str):
+    def _pieces(self, plan: Plan, body: dict, model: str) -> Iterator[tuple[bytes, bool]]:
+        """The SSE events of a plan, each with whether it carries a content token."""
         if plan.raw is not None:
             for piece in plan.raw:
                 yield piece, True

@@ -320,4 +320,19 @@ describe("Copy", () => {
     (el.querySelector(".streamchat-copy") as HTMLButtonElement).click();
     await vi.waitFor(() => expect(writeText).toHaveBeenCalledWith("# Title\n\n- *item*"));
   });
+
+  it("stays quiet when the clipboard refuses or is missing", async () => {
+    const writeText = vi.fn(async () => Promise.reject(new Error("denied")));
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    const model = await setup();
+    const { el } = await mount(model);
+    model.kernelSets({ status: "done" });
+    const copy = el.querySelector(".streamchat-copy") as HTMLButtonElement;
+    copy.click();
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalled());
+    Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true });
+    copy.click();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(copy.textContent).toBe("Copy");
+  });
 });

@@ -53,8 +53,13 @@ function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 async function copyText(button: HTMLButtonElement, text: string): Promise<void> {
-  if (!navigator.clipboard) return;
-  await navigator.clipboard.writeText(text);
+  // The clipboard is missing outside secure contexts and may refuse (an iframe
+  // without permission): then the button does nothing rather than throw.
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    return;
+  }
   const label = button.textContent;
   button.textContent = "Copied";
   setTimeout(() => (button.textContent = label), 1500);
@@ -276,9 +281,7 @@ const render: Render<Model> = ({ model, el }) => {
     }, STOP_HINT_DELAY_MS);
   });
 
-  copy.addEventListener("click", async () => {
-    await copyText(copy, store.full("text"));
-  });
+  copy.addEventListener("click", () => copyText(copy, store.full("text")));
 
   fillFromStore();
   show(hint, false);
