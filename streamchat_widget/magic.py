@@ -161,6 +161,9 @@ class ChatMagics(Magics):
         getattr(self, f"_{words[0]}")(args)
 
     def _history(self, args: Any) -> None:
+        if args.conversation not in self.conversations.names():
+            print(f"There is no conversation {args.conversation!r} yet.")
+            return
         conversation = self.conversations.get(args.conversation)
         if conversation.system:
             print(f"[system] {conversation.system}\n")

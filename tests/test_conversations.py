@@ -300,3 +300,9 @@ def test_python_api_stream_text_yields_deltas_and_raises_readable_errors(shell, 
     assert asyncio.run(collect("echo")) == ["a ", "b ", "c"]
     with pytest.raises(streamchat_widget.ChatError, match="Model or endpoint not found"):
         asyncio.run(collect("no-such-model"))
+
+
+def test_history_of_an_unknown_conversation_does_not_create_it(shell, capsys):
+    shell.run_line_magic("chat", "history -c nobody")
+    assert "no conversation 'nobody'" in capsys.readouterr().out
+    assert CONVERSATIONS.names() == {}
