@@ -41,10 +41,16 @@ class Lab:
         nbformat.write(nb, self.root / name)
         return name
 
+    def page_url(self, name: str, app: str = "lab") -> str:
+        """`name` in JupyterLab (a fresh workspace of its own) or in Notebook 7."""
+        if app == "notebook7":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
+        workspace = name.removesuffix(".ipynb")
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
+
     def open_and_run_all(self, page, name: str) -> None:
         """Open `name` in a workspace of its own and start Run All (without waiting for it)."""
-        workspace = name.removesuffix(".ipynb")
-        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}")
+        page.goto(self.page_url(name))
         page.wait_for_function(
             "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
             "?.status === 'idle'",

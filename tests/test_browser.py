@@ -230,7 +230,7 @@ def test_notebook7_streams_and_stops(lab, browser, server):
     name = lab.notebook("nb7.ipynb", ["%load_ext streamchat_widget", "%%chat -m slow7\nCount."])
     page = browser.new_page()
     try:
-        page.goto(f"{lab.url}/notebooks/{name}?token={lab.token}")
+        page.goto(lab.page_url(name, "notebook7"))
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         page.wait_for_function(
             "() => document.querySelector('.jp-Notebook-ExecutionIndicator, #jp-main-statusbar')"
@@ -277,10 +277,7 @@ def _kernels_shut_down(lab) -> None:
 
 
 def _open(page, lab, app: str, file: str) -> None:
-    if app == "lab":
-        page.goto(f"{lab.url}/lab/workspaces/{file[:-6]}-{app}/tree/{file}?reset&token={lab.token}")
-    else:
-        page.goto(f"{lab.url}/notebooks/{file}?token={lab.token}")
+    page.goto(lab.page_url(file, app))
     page.wait_for_selector(".jp-Notebook .streamchat", timeout=60_000)
     page.wait_for_timeout(500)
 

@@ -26,6 +26,16 @@ def ask(kernel: Kernel, line: str, timeout: float = 30):
     return execution, widget
 
 
+def start_before_the_first_byte(kernel: Kernel, server):
+    """A `%%chat` cell whose request reached a server that will send nothing."""
+    server.add_model("loading", Plan(hang_before_headers=True))
+    kernel.widgets.clear()
+    execution = kernel.start("%%chat -m loading\nhello")
+    kernel.pump(execution, until=lambda _: bool(kernel.chat_widgets()), timeout=10)
+    server.wait_for_requests(1)
+    return execution
+
+
 def next_cell_works(kernel: Kernel) -> None:
     _, widget = ask(kernel, "-m echo")
     assert widget.state["status"] == "done"
@@ -85,11 +95,7 @@ def test_stop_works_during_retries(kernel, server):
 
 
 def test_stop_before_the_first_byte_closes_the_connection(kernel, server):
-    server.add_model("loading", Plan(hang_before_headers=True))
-    kernel.widgets.clear()
-    execution = kernel.start("%%chat -m loading\nhello")
-    kernel.pump(execution, until=lambda _: bool(kernel.chat_widgets()), timeout=10)
-    server.wait_for_requests(1)
+    execution = start_before_the_first_byte(kernel, server)
     kernel.stop_widget(kernel.chat_widgets()[0])
     kernel.pump(execution, timeout=5)
     assert kernel.chat_widgets()[0].state["status"] == "stopped"
@@ -222,11 +228,7 @@ print((await old).status, new.status)
 
 
 def test_kernel_interrupt_before_the_first_byte(kernel, server):
-    server.add_model("loading", Plan(hang_before_headers=True))
-    kernel.widgets.clear()
-    execution = kernel.start("%%chat -m loading\nhello")
-    kernel.pump(execution, until=lambda _: bool(kernel.chat_widgets()), timeout=10)
-    server.wait_for_requests(1)
+    execution = start_before_the_first_byte(kernel, server)
     kernel.manager.interrupt_kernel()
     kernel.pump(execution, timeout=5)
     assert execution.error["ename"] == "ChatInterrupted"
