@@ -29,7 +29,8 @@ def load_ipython_extension(ipython: Any) -> None:
     magics = ChatMagics(shell=ipython, parent=ipython)
     ipython.register_magics(magics)
     ipython.configurables.append(magics)
-    ipython.input_transformers_cleanup.append(magics.transform)
+    # First, before IPython's prompt strippers rewrite the body of a `%%chat` cell.
+    ipython.input_transformers_cleanup.insert(0, magics.transform)
     ipython.events.register("pre_run_cell", magics.remember_cell)
     # The page loads the Markdown renderer now, not while the first answer streams.
     ensure_runtime()

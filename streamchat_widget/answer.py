@@ -171,8 +171,12 @@ async def answer(
         return _finish(widget, handle, acc, "error", request, "", conversation, source, notice)
     loop = asyncio.get_running_loop()
     recorder = SESSION.recorder if replayer is None else None
-    recording = recorder.start(request) if recorder else None
-    events = replayer.stream(request) if replayer else stream_chat(endpoint.client, request)
+    recording = recorder.start(request, conversation=conversation) if recorder else None
+    events = (
+        replayer.stream(request, conversation=conversation)
+        if replayer
+        else stream_chat(endpoint.client, request)
+    )
 
     async def consume() -> None:
         async for event in events:

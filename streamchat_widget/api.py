@@ -54,11 +54,9 @@ async def chat(
     """
     thread = CONVERSATIONS.new(conversation) if new else CONVERSATIONS.get(conversation)
     notices = []
-    if system is not None and system != thread.system:
-        notices.append(f"System prompt {'changed' if thread.system else 'set'} from here on.")
-        thread.system = system
-    elif thread.system is None and default_system:
-        thread.system = default_system
+    system_notice = thread.set_system(system, cell_id=cell_id, default=default_system)
+    if system_notice:
+        notices.append(system_notice)
     outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history)
     if outgoing.omitted:
         notices.append(

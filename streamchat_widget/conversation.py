@@ -3,17 +3,25 @@
 Nothing is ever dropped from a transcript: `--max-history` only caps what is
 sent, and the caller is told how much was left out. Exchanges are keyed by the
 notebook cell that made them, so re-running a cell replaces its exchange in
-place, and the re-run sees only what came before it.
+place, and the re-run sees only what came before it. A system prompt applies
+from the position of the cell that set it on, so a re-run of a cell above it
+is sent the system prompt that was in force there.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 DEFAULT = "default"
+
+
+class TranscriptError(ValueError):
+    """A conversation that cannot be saved or loaded; the message says why, in one line."""
 
 
 @dataclass
@@ -36,21 +44,58 @@ class Outgoing:
 @dataclass
 class Conversation:
     name: str
-    system: str | None = None
     exchanges: list[Exchange] = field(default_factory=list)
+    # Position of the first exchange a system prompt applies to -> that prompt.
+    systems: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def system(self) -> str | None:
+        """The system prompt in force for the next new exchange."""
+        return self.system_at(len(self.exchanges))
+
+    def system_at(self, position: int) -> str | None:
+        starts = [start for start in self.systems if start <= position]
+        return self.systems[max(starts)] if starts else None
 
     def _position(self, cell_id: str | None) -> int | None:
         if cell_id is None:
             return None
         return next((i for i, e in enumerate(self.exchanges) if e.cell_id == cell_id), None)
 
+    def position(self, cell_id: str | None) -> int:
+        """Where the exchange of this cell is (a re-run) or will be (a new cell)."""
+        found = self._position(cell_id)
+        return len(self.exchanges) if found is None else found
+
+    def set_system(
+        self, system: str | None, *, cell_id: str | None = None, default: str | None = None
+    ) -> str:
+        """A cell's `-s` applies from its position on; return the notice to show, or ''.
+
+        `default` (`ChatMagics.system`) applies only to a conversation that set none.
+        """
+        position = self.position(cell_id)
+        current = self.system_at(position)
+        if system is None:
+            if not self.systems and default:
+                self.systems[0] = default
+            return ""
+        if system == current:
+            return ""
+        self.systems[position] = system
+        later = sorted(start for start in self.systems if start > position)
+        if later and self.systems[later[0]] == system:
+            del self.systems[later[0]]
+        return f"System prompt {'changed' if current else 'set'} from here on."
+
     def outgoing(
         self, prompt: str, *, cell_id: str | None = None, max_history: int | None = None
     ) -> Outgoing:
-        position = self._position(cell_id)
-        earlier = self.exchanges if position is None else self.exchanges[:position]
+        position = self.position(cell_id)
+        earlier = self.exchanges[:position]
         kept = earlier if max_history is None else earlier[max(0, len(earlier) - max_history) :]
-        messages = [{"role": "system", "content": self.system}] if self.system else []
+        system = self.system_at(position)
+        messages = [{"role": "system", "content": system}] if system else []
         for exchange in kept:
             messages.append({"role": "user", "content": exchange.user})
             messages.append({"role": "assistant", "content": exchange.assistant})
@@ -66,32 +111,55 @@ class Conversation:
             self.exchanges[position] = exchange
 
     def to_messages(self) -> list[dict[str, str]]:
-        """The transcript in the Chat Completions `messages` format."""
-        return self.outgoing("").messages[:-1] if self.exchanges or self.system else []
+        """The transcript in the Chat Completions `messages` format.
+
+        Each system prompt stands where it took effect, so a load restores it there.
+        """
+        messages = []
+        for position in range(len(self.exchanges) + 1):
+            if position in self.systems:
+                messages.append({"role": "system", "content": self.systems[position]})
+            if position < len(self.exchanges):
+                exchange = self.exchanges[position]
+                messages.append({"role": "user", "content": exchange.user})
+                messages.append({"role": "assistant", "content": exchange.assistant})
+        return messages
 
     @classmethod
-    def from_messages(cls, name: str, messages: list[dict[str, Any]]) -> Conversation:
+    def from_messages(cls, name: str, messages: list[Any]) -> Conversation:
         conversation = cls(name)
         pending_user: str | None = None
-        for message in messages:
+        for number, message in enumerate(messages, 1):
+            if not isinstance(message, dict):
+                raise TranscriptError(
+                    f"message {number} is {type(message).__name__}, expected an object "
+                    "with 'role' and 'content'"
+                )
             role, content = message.get("role"), message.get("content")
             if not isinstance(content, str):
-                raise ValueError(f"message content must be text, got {type(content).__name__}")
+                raise TranscriptError(
+                    f"message {number}: content must be text, got {type(content).__name__}"
+                )
             if role == "system":
-                conversation.system = content
+                conversation.systems[len(conversation.exchanges)] = content
             elif role == "user":
                 if pending_user is not None:
-                    raise ValueError("two user messages in a row: expected user/assistant pairs")
+                    raise TranscriptError(
+                        f"message {number}: two user messages in a row; "
+                        "expected user/assistant pairs"
+                    )
                 pending_user = content
             elif role == "assistant":
                 if pending_user is None:
-                    raise ValueError("an assistant message without a user message before it")
+                    raise TranscriptError(
+                        f"message {number}: an assistant message without a user message before it"
+                    )
                 conversation.exchanges.append(Exchange(pending_user, content))
                 pending_user = None
             else:
-                raise ValueError(f"unknown role {role!r}")
+                raise TranscriptError(f"message {number}: unknown role {str(role)[:40]!r}")
         if pending_user is not None:
-            raise ValueError("the last user message has no answer")
+            raise TranscriptError("the last user message has no answer")
         return conversation
 
 
@@ -120,18 +188,69 @@ class Conversations:
         return {name: len(c.exchanges) for name, c in self._by_name.items()}
 
     def save(self, name: str, path: str | Path) -> int:
-        messages = self.get(name).to_messages()
-        Path(path).write_text(json.dumps(messages, indent=1, ensure_ascii=False) + "\n")
+        """Write one conversation as UTF-8 JSON; the old file stays whole if this fails."""
+        if name not in self._by_name:
+            raise TranscriptError(f"there is no conversation {name!r} (see %chat list)")
+        messages = self._by_name[name].to_messages()
+        text = json.dumps(messages, indent=1, ensure_ascii=False) + "\n"
+        replace_file(Path(path).expanduser(), text)
         return len(messages)
 
     def load(self, name: str, path: str | Path) -> Conversation:
-        data = json.loads(Path(path).read_text())
+        """Read a `messages` list (or an object holding one) into conversation `name`."""
+        target = Path(path).expanduser()
+        try:
+            data = json.loads(target.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise TranscriptError(f"cannot read {target}: {_reason(exc)}") from None
+        except UnicodeDecodeError:
+            raise TranscriptError(f"{target} is not UTF-8 text") from None
+        except ValueError as exc:
+            raise TranscriptError(f"{target} is not JSON: {exc}") from None
+        except RecursionError:
+            raise TranscriptError(f"{target} nests too deeply to be a conversation") from None
         if isinstance(data, dict):
             data = data.get("messages")
         if not isinstance(data, list):
-            raise ValueError("expected a JSON list of messages (or an object with 'messages')")
+            raise TranscriptError(
+                f"{target}: expected a JSON list of messages (or an object with 'messages')"
+            )
         self._by_name[name] = Conversation.from_messages(name, data)
         return self._by_name[name]
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` as UTF-8 to a temporary file beside `path`, then rename it over `path`.
+
+    A failure (bad directory, full disk, encoding) leaves any existing file as it was.
+    """
+    target = Path(os.path.realpath(path))  # replace what a symlink points to, not the link
+    if target.is_dir():
+        raise TranscriptError(f"cannot write {path}: it is a directory")
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise TranscriptError(f"cannot write {path}: {_reason(exc)}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        os.unlink(temporary)
+        if isinstance(exc, (OSError, UnicodeError)):
+            raise TranscriptError(f"cannot write {path}: {_reason(exc)}") from None
+        raise
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 CONVERSATIONS = Conversations()

@@ -3,9 +3,11 @@
 IPython has no async magics, so an input transformer rewrites a cell whose
 first line is `%%chat` into `await <chat_cell>(line, body)`: the cell then
 awaits the stream as an async cell, and ipykernel can still handle the Stop
-click meanwhile. Where that rewrite cannot apply (autoawait off, a non-asyncio
-loop runner, `%%chat` under another cell magic, `run_cell_magic`), the
-ordinary cell magic runs the same coroutine on a worker thread's event loop.
+click meanwhile. Where the kernel cannot await (autoawait off, a non-asyncio
+loop runner) the transformer writes a synchronous call instead, which runs the
+same coroutine on a worker thread's event loop; so does the ordinary cell
+magic (`%%chat` under another cell magic, `run_cell_magic`). The transformer
+runs before IPython's prompt strippers, so the body is sent as written.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextvars
 import re
 import shlex
+import sys
 import threading
 from collections.abc import Coroutine
 from typing import Any
@@ -26,13 +29,13 @@ from IPython.core.magic_arguments import (
     argument,
     magic_arguments,
 )
-from traitlets import Bool, Dict, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, validate
 
 from . import api
-from .conversation import CONVERSATIONS, DEFAULT
+from .conversation import CONVERSATIONS, DEFAULT, TranscriptError
 from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
-from .recording import SESSION, Recorder, Replayer
-from .request import RequestError, fill_vars, parse_option
+from .recording import SESSION, Recorder, RecordingError, Replayer
+from .request import RequestError, check_options, fill_vars, parse_option
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
 SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models", "record", "replay")
@@ -59,7 +62,9 @@ class ChatMagics(Magics):
     vars = Bool(False, help="Fill {name} in prompts from the namespace, as --vars.").tag(
         config=True
     )
-    options = Dict(help="Default request options, as -o KEY=VALUE.").tag(config=True)
+    options = Dict(
+        help="Default request options, as -o KEY=VALUE (the same keys are refused)."
+    ).tag(config=True)
     max_height = Int(480, help="Height (px) of an answer's scroll area in the widget.").tag(
         config=True
     )
@@ -69,6 +74,15 @@ class ChatMagics(Magics):
     timeout = Float(
         DEFAULT_READ_TIMEOUT, help="Seconds to wait for the server's next bytes before giving up."
     ).tag(config=True)
+
+    @validate("options")
+    def _check_options(self, proposal: Any) -> dict[str, Any]:
+        """`%config` and ipython_config.py get the same refusals as `-o`."""
+        try:
+            check_options(proposal["value"], "ChatMagics.options")
+        except RequestError as exc:
+            raise TraitError(str(exc)) from None
+        return proposal["value"]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -110,7 +124,8 @@ class ChatMagics(Magics):
 
     async def chat_cell(self, line: str, cell: str) -> None:
         args = _parse(self.chat.parser, line)
-        cell = cell.removesuffix("\n")  # IPython ends every cell with a newline; users don't
+        # CRLF and CR cells send what an LF front end sends; IPython adds one final newline.
+        cell = cell.replace("\r\n", "\n").replace("\r", "\n").removesuffix("\n")
         if args.out is not None and not args.out.isidentifier():
             raise UsageError(f"--out needs a Python name, got {args.out!r}")
         if not cell.strip():
@@ -119,6 +134,7 @@ class ChatMagics(Magics):
             prompt = fill_vars(cell, self.shell.user_ns) if args.vars or self.vars else cell
             options = dict(self.options)
             options.update(parse_option(text) for text in args.option)
+            check_options(options, "ChatMagics.options")  # also when changed in place
         except RequestError as exc:
             raise UsageError(str(exc)) from None
         reply = await api.chat(
@@ -165,12 +181,14 @@ class ChatMagics(Magics):
             print(f"There is no conversation {args.conversation!r} yet.")
             return
         conversation = self.conversations.get(args.conversation)
-        if conversation.system:
-            print(f"[system] {conversation.system}\n")
-        for number, exchange in enumerate(conversation.exchanges, 1):
-            mark = " (stopped)" if exchange.status == "stopped" else ""
-            print(f"[{number}] user: {exchange.user}\n[{number}] assistant{mark}: "
-                  f"{exchange.assistant}\n")  # fmt: skip
+        for position in range(len(conversation.exchanges) + 1):
+            if position in conversation.systems:
+                print(f"[system] {conversation.systems[position]}\n")
+            if position < len(conversation.exchanges):
+                exchange, number = conversation.exchanges[position], position + 1
+                mark = " (stopped)" if exchange.status == "stopped" else ""
+                print(f"[{number}] user: {exchange.user}\n[{number}] assistant{mark}: "
+                      f"{exchange.assistant}\n")  # fmt: skip
         if not conversation.exchanges:
             print(f"Conversation {args.conversation!r} has no exchanges yet.")
 
@@ -186,13 +204,16 @@ class ChatMagics(Magics):
             print("No conversations yet.")
 
     def _save(self, args: Any) -> None:
-        count = self.conversations.save(args.conversation, args.path)
+        try:
+            count = self.conversations.save(args.conversation, args.path)
+        except TranscriptError as exc:
+            raise UsageError(f"%chat save: {exc}") from None
         print(f"Saved {args.conversation!r} ({count} messages) to {args.path}")
 
     def _load(self, args: Any) -> None:
         try:
             conversation = self.conversations.load(args.conversation, args.path)
-        except (OSError, ValueError) as exc:
+        except TranscriptError as exc:
             raise UsageError(f"%chat load: {exc}") from None
         print(f"Loaded {len(conversation.exchanges)} exchange(s) into {args.conversation!r}")
 
@@ -201,7 +222,10 @@ class ChatMagics(Magics):
             SESSION.recorder = None
             print("Recording stopped." if args.stop else "Usage: %chat record PATH | --stop")
             return
-        SESSION.recorder = Recorder(args.path)
+        try:
+            SESSION.recorder = Recorder(args.path)
+        except RecordingError as exc:
+            raise UsageError(f"%chat record: {exc}") from None
         print(f"Recording every exchange to {args.path} (%chat record --stop to end).")
 
     def _replay(self, args: Any) -> None:
@@ -210,11 +234,19 @@ class ChatMagics(Magics):
             print("Replay off." if args.stop else "Usage: %chat replay PATH [--speed X] | --stop")
             return
         try:
-            SESSION.replayer = Replayer(args.path, speed=args.speed)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"%chat replay: cannot read {args.path}: {exc}") from None
-        count = len(SESSION.replayer.recordings)
-        print(f"Answering from {args.path} ({count} recorded exchange(s)); no network is used.")
+            replayer = Replayer(args.path, speed=args.speed)
+        except RecordingError as exc:
+            raise UsageError(f"%chat replay: {exc}") from None
+        SESSION.replayer = replayer
+        for warning in replayer.skipped:
+            print(f"{args.path}: {warning}", file=sys.stderr)
+        repeats = (
+            f"; {replayer.repeats} repeat an earlier request and answer its re-runs in turn"
+            if replayer.repeats
+            else ""
+        )
+        print(f"Answering from {args.path} ({len(replayer.recordings)} recorded exchange(s)"
+              f"{repeats}); no network is used.")  # fmt: skip
 
     def _models(self, args: Any) -> None:
         run_blocking(self._list_models())
@@ -239,16 +271,24 @@ class ChatMagics(Magics):
             print(f"  {name}")
 
     def transform(self, lines: list[str]) -> list[str]:
-        """Rewrite a `%%chat` cell into an awaited call, when the kernel can await it."""
-        match = _CHAT_CELL.match(lines[0].rstrip("\r\n")) if lines else None
-        if match is None or not self._can_await():
+        """Rewrite a `%%chat` cell into a call that gets the body exactly as written.
+
+        Registered first among IPython's cleanup transforms, so the prompt
+        strippers (`>>> `, `... `, `In [1]:`) never touch the body; it skips
+        leading blank lines itself, as IPython would. Awaited where the kernel
+        can await, a blocking call elsewhere.
+        """
+        rest = "".join(lines)
+        first, newline, body = rest.partition("\n")
+        while newline and not first.strip():
+            first, newline, body = body.partition("\n")
+        match = _CHAT_CELL.match(first.strip())
+        if match is None:
             return lines
-        line = match["line"] or ""
-        body = "".join(lines[1:])
-        return [
-            "await __import__('IPython').get_ipython().magics_manager.registry"
-            f"['ChatMagics'].chat_cell({line!r}, {body!r})\n"
-        ]
+        call = "__import__('IPython').get_ipython().magics_manager.registry['ChatMagics']"
+        if self._can_await():
+            return [f"await {call}.chat_cell({match['line'] or ''!r}, {body!r})\n"]
+        return [f"{call}.chat({match['line'] or ''!r}, {body!r})\n"]
 
     def _can_await(self) -> bool:
         shell = self.shell
