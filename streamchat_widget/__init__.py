@@ -22,11 +22,17 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from IPython.core.error import UsageError
+    from traitlets import TraitError
+
     from .magic import ChatMagics
     from .widget import ensure_runtime
 
     unload_ipython_extension(ipython)
-    magics = ChatMagics(shell=ipython, parent=ipython)
+    try:
+        magics = ChatMagics(shell=ipython, parent=ipython)
+    except TraitError as exc:  # a refused ChatMagics.options in the configuration
+        raise UsageError(str(exc)) from None
     ipython.register_magics(magics)
     ipython.configurables.append(magics)
     # First, before IPython's prompt strippers rewrite the body of a `%%chat` cell.
