@@ -126,7 +126,7 @@ REFUSED_CELLS = [
     "%%chat -m echo -o access_token=sk-refused-4444\nhello",
     "%%chat -m echo -o Authorization='Bearer sk-refused-5555'\nhello",
     "%%chat -m echo -o client_secret=sk-refused-6666\nhello",
-    "%%chat -m echo -o 'extra={\"headers\": {\"X-Api-Key\": \"sk-refused-7777\"}}'\nhello",
+    '%%chat -m echo -o \'extra={"headers": {"X-Api-Key": "sk-refused-7777"}}\'\nhello',
 ]
 
 
@@ -143,7 +143,7 @@ def test_no_credential_or_secret_reaches_request_notebook_or_recording(
         "%%chat -m echo\nhello",
         *REFUSED_CELLS,
         f"%%chat -m echo -o user={SECRETS['option-value']} "
-        f"-o 'metadata={{\"trace\": \"{SECRETS['high-entropy']}\", \"run\": \"nightly\"}}'\nhi",
+        f'-o \'metadata={{"trace": "{SECRETS["high-entropy"]}", "run": "nightly"}}\'\nhi',
         "%chat record --stop",
     ]
     nb = new_notebook(cells=[new_code_cell(c) for c in cells])
