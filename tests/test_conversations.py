@@ -306,3 +306,43 @@ def test_history_of_an_unknown_conversation_does_not_create_it(shell, capsys):
     shell.run_line_magic("chat", "history -c nobody")
     assert "no conversation 'nobody'" in capsys.readouterr().out
     assert CONVERSATIONS.names() == {}
+
+
+def test_a_system_prompt_applies_from_its_cell_on_by_position(shell, server, capsys):
+    run(shell, "%%chat\nfirst", cell_id="a")
+    run(shell, '%%chat -s "Be terse."\nsecond', cell_id="b")
+    run(shell, "%%chat\nthird", cell_id="c")
+    assert chat_bodies(server)[-1]["messages"][0] == {"role": "system", "content": "Be terse."}
+
+    run(shell, "%%chat\nfirst again", cell_id="a")  # above the -s cell
+    assert chat_bodies(server)[-1]["messages"] == [{"role": "user", "content": "first again"}]
+    run(shell, "%%chat\nthird again", cell_id="c")
+    contents = [m["content"] for m in chat_bodies(server)[-1]["messages"]]
+    assert contents == ["Be terse.", "first again", "first again", "second", "second", "third again"]
+
+    run(shell, '%%chat -s "Be kind."\nsecond again', cell_id="b")
+    assert shell.user_ns["_chat"].notice == "System prompt changed from here on."
+    run(shell, "%%chat\nfirst once more", cell_id="a")
+    assert chat_bodies(server)[-1]["messages"] == [{"role": "user", "content": "first once more"}]
+    run(shell, "%%chat\nfourth", cell_id="d")
+    assert chat_bodies(server)[-1]["messages"][0] == {"role": "system", "content": "Be kind."}
+
+    capsys.readouterr()
+    shell.run_line_magic("chat", "history")
+    history = capsys.readouterr().out
+    assert history.index("[1] assistant") < history.index("[system] Be kind.")
+    assert history.index("[system] Be kind.") < history.index("[2] user: second again")
+
+
+def test_save_and_load_keep_each_system_prompt_at_its_position(shell, server, tmp_path):
+    run(shell, "%%chat\nbefore")
+    run(shell, '%%chat -s "From here."\nafter')
+    path = tmp_path / "positions.json"
+    shell.run_line_magic("chat", f"save {path}")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert [m["role"] for m in saved] == ["user", "assistant", "system", "user", "assistant"]
+    shell.run_line_magic("chat", f"load {path} -c restored")
+    assert CONVERSATIONS.get("restored").to_messages() == saved
+    run(shell, "%%chat -c restored\nnext")
+    contents = [m["content"] for m in chat_bodies(server)[-1]["messages"]]
+    assert contents == ["From here.", "before", "before", "after", "after", "next"]
