@@ -318,7 +318,7 @@ def test_a_system_prompt_applies_from_its_cell_on_by_position(shell, server, cap
     assert chat_bodies(server)[-1]["messages"] == [{"role": "user", "content": "first again"}]
     run(shell, "%%chat\nthird again", cell_id="c")
     contents = [m["content"] for m in chat_bodies(server)[-1]["messages"]]
-    assert contents == ["Be terse.", "first again", "first again", "second", "second", "third again"]
+    assert contents == ["Be terse.", *["first again"] * 2, *["second"] * 2, "third again"]
 
     run(shell, '%%chat -s "Be kind."\nsecond again', cell_id="b")
     assert shell.user_ns["_chat"].notice == "System prompt changed from here on."
