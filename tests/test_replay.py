@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 
 import pytest
 
-from streamchat_widget.recording import Recording
+from streamchat_widget.recording import Recording, Replayer, ReplayMissing
 from tests.kernel import Kernel
 from tests.sse_server import Plan, SSEServer
 
@@ -99,3 +101,123 @@ def test_recordings_round_trip(status):
             "prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}]],
     })  # fmt: skip
     assert json.loads(Recording.from_json(line).to_json()) == json.loads(line)
+
+
+def _line(prompt: str, answer: str, conversation: str | None = "c", model: str = "m") -> str:
+    record = {
+        "request": {"model": model, "messages": [{"role": "user", "content": prompt}],
+                    "options": {}},
+        "status": "done",
+        "events": [[0.0, "TextDelta", {"text": answer}]],
+    }  # fmt: skip
+    if conversation is not None:
+        record["conversation"] = conversation
+    return json.dumps(record)
+
+
+def _replayed(kernel: Kernel, cell: str) -> tuple[str, str]:
+    kernel.widgets.clear()
+    assert kernel.run(cell).status == "ok"
+    (widget,) = kernel.chat_widgets()
+    return widget.streamed_text, widget.state["status"]
+
+
+@pytest.fixture
+def replaying(kernel):
+    """The shared kernel, with recording and replay switched off again afterwards."""
+    yield kernel
+    kernel.run("%chat record --stop\n%chat replay --stop")
+
+
+def test_answers_with_unicode_line_breaks_record_and_replay(replaying, server, tmp_path):
+    path = tmp_path / "separators.jsonl"
+    tokens = ["Line one\u2028line two ", "and NEL\x85 end", " para\u2029graph"]
+    server.add_model("separators", Plan(tokens=tokens))
+    cell = "%%chat -m separators -c seps --new\nseparators"
+    replaying.run(f"%chat record {path}")
+    recorded = _replayed(replaying, cell)
+    replaying.run("%chat record --stop")
+    assert recorded == ("".join(tokens), "done")
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+
+    server.reset()
+    assert "1 recorded" in replaying.run(f"%chat replay {path} --speed 0").stdout
+    assert _replayed(replaying, cell) == recorded
+    assert server.requests == []
+
+
+def test_a_bad_line_is_skipped_with_a_warning_naming_it(replaying, tmp_path):
+    path = tmp_path / "damaged.jsonl"
+    lines = [
+        _line("hi", "the good one"),
+        "{not json",
+        json.dumps({"request": "a string", "status": "done", "events": []}),
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps({"request": {"model": "m", "messages": []}, "status": "done",
+                    "events": [[0.0, "TextDelta", {"text": 42}]]}),
+    ]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = replaying.run(f"%chat replay {path} --speed 0")
+    assert "1 recorded exchange(s)" in loaded.stdout
+    warnings = "".join(o["text"] for o in loaded.outputs if o.get("name") == "stderr")
+    for number in (2, 3, 4, 5):
+        assert f"line {number} skipped" in warnings
+    assert _replayed(replaying, "%%chat -m m -c c --new\nhi") == ("the good one", "done")
+
+
+def test_replay_matches_the_conversation_name(replaying, server, tmp_path):
+    path = tmp_path / "named.jsonl"
+    replaying.run(f"%chat record {path}")
+    replaying.run("%%chat -m echo -c first --new\nshared prompt")
+    replaying.run("%chat record --stop")
+    replaying.run(f"%chat replay {path} --speed 0")
+
+    text, status = _replayed(replaying, "%%chat -m echo -c fresh --new\nshared prompt")
+    assert (text, status) == ("", "error")
+    (widget,) = replaying.chat_widgets()
+    assert "recorded in conversation 'first'" in widget.state["error"]["message"]
+    assert _replayed(replaying, "%%chat -m echo -c first --new\nshared prompt") == (
+        "shared prompt",
+        "done",
+    )
+
+
+def test_recordings_without_a_conversation_name_answer_in_any(replaying, tmp_path):
+    path = tmp_path / "older.jsonl"
+    path.write_text(_line("hi", "from an older file", conversation=None) + "\n")
+    replaying.run(f"%chat replay {path} --speed 0")
+    assert _replayed(replaying, "%%chat -m m -c anything --new\nhi") == (
+        "from an older file",
+        "done",
+    )
+
+
+def test_repeated_requests_are_kept_and_answered_in_recorded_order(replaying, server, tmp_path):
+    path = tmp_path / "repeats.jsonl"
+    cell = "%%chat -m varying -c dup --new\nsame question"
+    replaying.run(f"%chat record {path}")
+    for answer in ("answer one", "answer two", "answer three"):
+        server.add_model("varying", Plan(tokens=[answer]))
+        assert _replayed(replaying, cell) == (answer, "done")
+    replaying.run("%chat record --stop")
+
+    loaded = replaying.run(f"%chat replay {path} --speed 0").stdout
+    assert "3 recorded exchange(s); 2 repeat an earlier request" in loaded
+    answers = [_replayed(replaying, cell)[0] for _ in range(4)]
+    assert answers == ["answer one", "answer two", "answer three", "answer three"]
+
+
+def test_a_replay_miss_among_many_long_recordings_is_quick(tmp_path):
+    # 150 symbols, none common enough for difflib's autojunk: the old full scan took 7-8 s.
+    rng = random.Random(7)
+    prompts = ["".join(chr(0x100 + rng.randrange(150)) for _ in range(4500)) for _ in range(200)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(_line(p, "x") + "\n" for p in prompts), encoding="utf-8")
+    replayer = Replayer(path)
+    near = prompts[137][:4000] + " a changed ending"
+    request = {"model": "m", "messages": [{"role": "user", "content": near}]}
+    started = time.perf_counter()
+    with pytest.raises(ReplayMissing) as missed:
+        replayer.find(request, conversation="c")
+    assert time.perf_counter() - started < 1.0
+    assert repr(prompts[137][:100])[:-1] in str(missed.value)
