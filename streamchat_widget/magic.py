@@ -278,10 +278,9 @@ class ChatMagics(Magics):
         leading blank lines itself, as IPython would. Awaited where the kernel
         can await, a blocking call elsewhere.
         """
-        rest = "".join(lines)
-        first, newline, body = rest.partition("\n")
-        while newline and not first.strip():
-            first, newline, body = body.partition("\n")
+        cell = "".join(lines)
+        content = len(cell) - len(cell.lstrip())  # the first line that is not blank starts
+        first, _, body = cell[cell.rfind("\n", 0, content) + 1 :].partition("\n")
         match = _CHAT_CELL.match(first.strip())
         if match is None:
             return lines
