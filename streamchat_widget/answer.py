@@ -21,6 +21,7 @@ from . import static_copy
 from .endpoint import DEFAULT_READ_TIMEOUT, Endpoint, EndpointError, open_endpoint
 from .recording import SESSION
 from .request import sent_options
+from .stop_listener import stop_heard
 from .stream import (
     Finish,
     ReasoningDelta,
@@ -208,8 +209,9 @@ async def answer(
         try:
             # Wake up now and then: ipykernel 7.4 delivers an interrupt to an async cell
             # only when its loop wakes, so a server that sends nothing would make it wait.
-            while not task.done():
-                await asyncio.wait({task}, timeout=INTERRUPT_POLL)
+            with stop_heard(widget.model_id, request_stop):
+                while not task.done():
+                    await asyncio.wait({task}, timeout=INTERRUPT_POLL)
         except asyncio.CancelledError:
             interrupted = True
             stop()

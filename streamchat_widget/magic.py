@@ -31,7 +31,7 @@ from IPython.core.magic_arguments import (
 )
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, validate
 
-from . import api
+from . import api, stop_listener
 from .conversation import CONVERSATIONS, DEFAULT, TranscriptError
 from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
 from .recording import SESSION, Recorder, RecordingError, Replayer
@@ -338,8 +338,9 @@ def run_blocking(coro: Coroutine[Any, Any, None]) -> None:
         target=contextvars.copy_context().run, args=(target,), name="streamchat", daemon=True
     ).start()
     try:
-        while not finished.wait(0.05):
-            pass
+        with stop_listener.tapped() as pump:
+            while not finished.wait(0.05):
+                pump()
     except KeyboardInterrupt:
         started.wait()
         if "task" in state:
