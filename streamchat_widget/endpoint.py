@@ -16,6 +16,7 @@ import httpx2
 import openai
 
 from .demo import DEMO_BASE_URL, DEMO_MODEL, DemoTransport
+from .stream import host_of, url_secrets
 
 # Local servers accept any key, but the client refuses to start without one.
 PLACEHOLDER_KEY = "sk-no-key-needed"
@@ -27,19 +28,22 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 class EndpointError(Exception):
     """No usable endpoint for this request; the message says what to set."""
 
+    def __init__(self, message: str, title: str = "No endpoint configured") -> None:
+        super().__init__(message)
+        self.title = title
+
 
 @dataclass(frozen=True)
 class Endpoint:
     client: openai.AsyncOpenAI
     demo: bool
+    # Seconds the user waits at most for the response to start, the client's retries included.
+    first_byte_timeout: float | None = None
 
     @property
     def host(self) -> str:
         """Host and port only: never the key, never credentials in the URL."""
-        if self.demo:
-            return "offline demo"
-        parts = urlsplit(str(self.client.base_url))
-        return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        return "offline demo" if self.demo else host_of(str(self.client.base_url))
 
 
 def configured() -> bool:
@@ -80,6 +84,9 @@ def open_endpoint(
             "or use --model demo for the offline demo."
         )
     key = os.environ.get("OPENAI_API_KEY") or PLACEHOLDER_KEY
+    base_url = os.environ.get("OPENAI_BASE_URL") or None
+    if base_url is not None:
+        check_base_url(base_url)
     timeout = openai.Timeout(read_timeout, connect=connect_timeout)
 
     async def announce_retry(request: httpx2.Request) -> None:
@@ -87,9 +94,46 @@ def open_endpoint(
         if retry and on_retry is not None:
             on_retry(retry)
 
-    http_client = openai.DefaultAsyncHttpxClient(
-        timeout=timeout, event_hooks={"request": [announce_retry]}
-    )
-    return Endpoint(
-        openai.AsyncOpenAI(api_key=key, timeout=timeout, http_client=http_client), demo=False
+    try:
+        http_client = openai.DefaultAsyncHttpxClient(
+            timeout=timeout, event_hooks={"request": [announce_retry]}
+        )
+        client = openai.AsyncOpenAI(
+            api_key=key, base_url=base_url, timeout=timeout, http_client=http_client
+        )
+    except Exception as exc:
+        # `from None`, and no message of the client's: frames and texts here hold the key.
+        raise _invalid_url(base_url or "", type(exc).__name__) from None
+    return Endpoint(client, demo=False, first_byte_timeout=read_timeout)
+
+
+def check_base_url(url: str) -> None:
+    """Refuse a base URL the client would fail on later, with a reason a user can act on."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check (abc, 99999)
+    except ValueError as exc:
+        raise _invalid_url(url, str(exc)) from None
+    if any(c.isspace() for c in url):
+        reason = "it contains a space or a line break"
+    elif parts.scheme not in ("http", "https"):
+        reason = "it must start with http:// or https://"
+    elif not parts.hostname:
+        reason = "it has no host name"
+    else:
+        return
+    raise _invalid_url(url, reason)
+
+
+def _invalid_url(url: str, reason: str) -> EndpointError:
+    shown = url
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        shown = shown.replace(secret, "***")
+    key = os.environ.get("OPENAI_API_KEY")
+    if key:
+        shown, reason = shown.replace(key, "***"), reason.replace(key, "***")
+    return EndpointError(
+        f"OPENAI_BASE_URL is not a valid URL ({reason}): {shown[:200]!r}. "
+        "Set it to the server's address, for example http://localhost:11434/v1.",
+        title="Invalid OPENAI_BASE_URL",
     )
