@@ -268,14 +268,19 @@ def _show(ctx: AnswerContext, reply: Reply) -> None:
 
 
 def _show_plainly(ctx: AnswerContext, reply: Reply) -> None:
-    """After a failed `_show`: each step on its own, so the widget never stays live."""
+    """After a failed `_show`, each step on its own: the widget never stays live.
+
+    Where even the display cannot be replaced, the widget stays, showing the card.
+    """
     with contextlib.suppress(Exception):
         ctx.widget.finish("error", retrying="", error=reply.error or {})
     try:
         data, _ = static_copy.bundle(reply, ctx.source.host, {})
         ctx.handle.update(data, raw=True)
     except Exception:
-        with contextlib.suppress(Exception):
+        try:
             ctx.handle.update({"text/plain": clean_text(static_copy.to_plain(reply))}, raw=True)
+        except Exception:
+            return
     with contextlib.suppress(Exception):
         ctx.widget.close()

@@ -231,7 +231,7 @@ def chunk_events(chunk: Any) -> list[Event]:
             events.extend(_delta_events(delta))
         finish = _get(choice, "finish_reason")
         if finish:
-            events.append(Finish(_text(finish)))
+            events.append(Finish(clean_text(_text(finish))))
     usage = _get(chunk, "usage") or _groq_usage(chunk)
     if usage is not None and not isinstance(usage, (str, int, float, list)):
         events.append(
@@ -258,12 +258,13 @@ def _delta_events(delta: Any) -> list[Event]:
     calls = _get(delta, "tool_calls")
     for call in calls if isinstance(calls, list) else []:
         function = _get(call, "function")
+        # Not held back like the deltas: a pair split inside arguments is rare; U+FFFD it is.
         events.append(
             ToolCallDelta(
                 index=_index(_get(call, "index")),
-                id=_text(_get(call, "id")) or None,
-                name=_text(_get(function, "name")) or None,
-                arguments=_text(_get(function, "arguments")),
+                id=clean_text(_text(_get(call, "id"))) or None,
+                name=clean_text(_text(_get(function, "name"))) or None,
+                arguments=clean_text(_text(_get(function, "arguments"))),
             )
         )
     return events

@@ -132,13 +132,17 @@ class SSEServer:
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._thread: threading.Thread | None = None
-        self.add_model("echo", Plan(echo=True))
-        self.add_model("slow", Plan(tokens=[f"tok{i} " for i in range(200)], delay=0.05))
+        self.add_default_models()
 
     @property
     def base_url(self) -> str:
         scheme = "https" if self._ssl else "http"
         return f"{scheme}://127.0.0.1:{self.port}/v1"
+
+    def add_default_models(self) -> None:
+        """`echo` (the last user message back) and `slow` (200 tokens, 20 a second)."""
+        self.add_model("echo", Plan(echo=True))
+        self.add_model("slow", Plan(tokens=[f"tok{i} " for i in range(200)], delay=0.05))
 
     def add_model(self, name: str, plan: Plan) -> None:
         with self._lock:
@@ -327,7 +331,9 @@ class SSEServer:
             data = [{"id": n, "object": "model", "created": 0, "owned_by": "test"} for n in names]
             return await self._json(writer, 200, {"object": "list", "data": data})
         if not record.path.rstrip("/").endswith("/chat/completions") or record.method != "POST":
-            return await self._json(writer, 404, _error("Not found", "invalid_request_error"))
+            # As OpenAI does: the path is echoed, with whatever a base URL put into it.
+            message = f"Invalid URL ({record.method} {record.path})"
+            return await self._json(writer, 404, _error(message, "invalid_request_error"))
         if auth != f"Bearer {self.api_key}":
             return await self._json(writer, 401, self._bad_key())
         body = record.body if isinstance(record.body, dict) else {}
