@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -23,6 +24,7 @@ PLACEHOLDER_KEY = "sk-no-key-needed"
 # Seconds: the client's own default waits 10 minutes for each chunk.
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+MAX_RETRIES = 2  # the client's own default, stated so the retry notices can count
 
 
 class EndpointError(Exception):
@@ -64,8 +66,9 @@ def open_endpoint(
 ) -> Endpoint:
     """A fresh client for one answer; the caller closes it.
 
-    `on_retry(n)` is called as the client starts its n-th retry (after a 429,
-    a 5xx or a failed connection), so the widget can say it is retrying.
+    `on_retry(n)` is called as soon as the client is going to make its n-th
+    retry (after a 429, a 5xx or a failed connection), so the widget can say
+    it is retrying while the client waits to.
     """
     if model == DEMO_MODEL:
         return Endpoint(
@@ -88,23 +91,52 @@ def open_endpoint(
     if base_url is not None:
         check_base_url(base_url)
     timeout = openai.Timeout(read_timeout, connect=connect_timeout)
-
-    async def announce_retry(request: httpx2.Request) -> None:
-        retry = int(request.headers.get("x-stainless-retry-count", "0"))
-        if retry and on_retry is not None:
-            on_retry(retry)
-
     try:
         http_client = openai.DefaultAsyncHttpxClient(
-            timeout=timeout, event_hooks={"request": [announce_retry]}
+            timeout=timeout, event_hooks=_retry_hooks(on_retry) if on_retry else {}
         )
         client = openai.AsyncOpenAI(
-            api_key=key, base_url=base_url, timeout=timeout, http_client=http_client
+            api_key=key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=MAX_RETRIES,
+            http_client=http_client,
         )
     except Exception as exc:
         # `from None`, and no message of the client's: frames and texts here hold the key.
         raise _invalid_url(base_url or "", type(exc).__name__) from None
     return Endpoint(client, demo=False, first_byte_timeout=read_timeout)
+
+
+def _retry_hooks(on_retry: Callable[[int], None]) -> dict[str, list[Any]]:
+    """Announce a retry when a response the client will retry arrives, before its
+    backoff wait, and when a retry starts (a failed connection has no response)."""
+
+    async def on_request(request: httpx2.Request) -> None:
+        retry = _retry_count(request)
+        if retry:
+            on_retry(retry)
+
+    async def on_response(response: httpx2.Response) -> None:
+        if _will_retry(response):
+            on_retry(_retry_count(response.request) + 1)
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+def _retry_count(request: httpx2.Request) -> int:
+    value = request.headers.get("x-stainless-retry-count", "0")
+    return int(value) if value.isdigit() else 0
+
+
+def _will_retry(response: httpx2.Response) -> bool:
+    """The client's own rule: 408, 409, 429 and 5xx, unless `x-should-retry` says."""
+    if _retry_count(response.request) >= MAX_RETRIES:
+        return False
+    said = response.headers.get("x-should-retry")
+    if said in ("true", "false"):
+        return said == "true"
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
 
 
 def check_base_url(url: str) -> None:

@@ -53,6 +53,7 @@ class Plan:
     status: int = 200
     error_body: dict | str | None = None
     fail_times: int | None = None
+    retry_after: float | None = None  # seconds, sent with the error responses
     hang_before_headers: bool = False
     drop_after: int | None = None
     stall_after: int | None = None
@@ -359,6 +360,8 @@ class SSEServer:
             if plan.fail_times is None or failures < plan.fail_times:
                 error = plan.error_body or _error(f"error {plan.status}", "server_error")
                 extra = {"retry-after": "0"} if plan.status == 429 else {}
+                if plan.retry_after is not None:
+                    extra = {"retry-after": f"{plan.retry_after:g}"}
                 return await self._json(writer, plan.status, error, extra)
         if plan.json_body is not None:
             return await self._json(writer, 200, plan.json_body)

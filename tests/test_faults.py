@@ -249,17 +249,20 @@ def _chunk(delta: dict | None = None, finish: str | None = None, **extra) -> byt
                  "choices": choices, **extra})  # fmt: skip
 
 
-def _call(index, arguments) -> dict:
-    function = {"name": "f", "arguments": arguments}
-    return {"tool_calls": [{"index": index, "id": "c1", "type": "function", "function": function}]}
+def _calls(*calls: tuple[object, object]) -> dict:
+    """Tool-call deltas from (index, arguments) pairs."""
+    return {"tool_calls": [{"index": index, "id": "c1", "type": "function",
+                            "function": {"name": "f", "arguments": arguments}}
+                           for index, arguments in calls]}  # fmt: skip
 
 
 # Values of the wrong type from a server, each followed by the rest of the answer.
 ODD_VALUES = {
-    "arguments-object": (_chunk(_call(0, {"a": 1})), "_chat.tool_calls", "[{'id': 'c1', "
+    "arguments-object": (_chunk(_calls((0, {"a": 1}))), "_chat.tool_calls", "[{'id': 'c1', "
                          "'name': 'f', 'arguments': '{\"a\": 1}'}]"),
     "refusal-number": (_chunk({"refusal": 42}), "repr(_chat.refusal)", "'42'"),
-    "index-word": (_chunk(_call("one", "{}")), "len(_chat.tool_calls)", "1"),
+    "index-word": (_chunk(_calls((0, "{"), ("one", "}"))), "_chat.tool_calls[0]['arguments']",
+                   "{}"),
     "usage-word": (_chunk(None, usage={"prompt_tokens": 1, "completion_tokens": "many",
                                        "total_tokens": 2}),
                    "_chat.usage", "{'prompt_tokens': 1, 'total_tokens': 2}"),
@@ -383,3 +386,19 @@ def test_each_retry_shows_as_it_happens(kernel, server):
     shown = [u["retrying"] for u in widget.updates if u.get("retrying")]
     assert shown == ["retrying… (attempt 2)", "retrying… (attempt 3)"]
     assert widget.state["retrying"] == ""
+
+
+def test_a_retry_shows_while_the_client_waits_to_make_it(kernel, server):
+    server.add_model("busy", Plan(tokens=["ok"], status=503, fail_times=1, retry_after=2))
+    execution = kernel.start("%%chat -m busy\nhello")
+
+    def retrying(_) -> bool:
+        widgets = kernel.chat_widgets()
+        return bool(widgets) and widgets[0].state.get("retrying", "") != ""
+
+    kernel.pump(execution, until=retrying, timeout=10)
+    shown = time.monotonic()
+    (_, retry) = server.wait_for_requests(2, timeout=10)
+    assert retry.started - shown > 1.0, "shown during the 2 s the server asked to wait"
+    kernel.pump(execution)
+    assert kernel.chat_widgets()[0].state["status"] == "done"
