@@ -1,130 +1,64 @@
-"""One answer, end to end: stream events into a displayed widget, stop, finish.
+"""One answer, end to end: a source's events into a displayed widget, then the static copy.
 
 The caller awaits `answer()` until the answer ends, so Run All keeps order and
-headless runs capture whole answers. The stream runs as an inner task: the
-Stop click cancels that task (the cell then ends normally, marked stopped); a
-kernel interrupt cancels the cell's own task, which stops the stream the same
-way and then ends the cell with a one-line `ChatInterrupted`, so Run All halts.
+headless runs capture whole answers. The stream runs as an inner task: the Stop
+click cancels that task, and the answer ends stopped. Cancelling the caller (a
+kernel interrupt, `asyncio.wait_for`, a `TaskGroup`) stops the stream the same
+way; `answer()` then hands that cancellation back beside the reply, so the
+caller keeps the reply first and re-raises it after. Whatever fails, the
+answer ends in `_finish`, the one place that turns failures into the error card.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Mapping
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.display import DisplayHandle
 
 from . import static_copy
-from .endpoint import DEFAULT_READ_TIMEOUT, Endpoint, EndpointError, open_endpoint
-from .recording import SESSION
+from .accumulator import Accumulator
+from .endpoint import DEFAULT_READ_TIMEOUT
+from .recording import SESSION, Recorder, Recording
+from .reply import Reply
 from .request import sent_options
+from .source import Source, open_source
 from .stop_listener import stop_heard
-from .stream import (
-    Finish,
-    ReasoningDelta,
-    RefusalDelta,
-    StreamError,
-    TextDelta,
-    ToolCallDelta,
-    Usage,
-    stream_chat,
-)
+from .stream import Event, ReasoningDelta, RefusalDelta, StreamError, TextDelta, clean_text
 from .widget import ChatWidget
 
-DEMO_NOTICE = (
-    "No API key or base URL is set, so the offline demo model answered. "
-    "Set OPENAI_API_KEY or OPENAI_BASE_URL and choose a model with --model."
-)
-
+__all__ = ["Answered", "Reply", "answer"]
 
 INTERRUPT_POLL = 0.2
 # Stop functions of the answers still streaming, by the cell that started them.
 _LIVE_BY_CELL: dict[str, Callable[[], None]] = {}
 
 
-class ChatInterrupted(Exception):
-    """The kernel was interrupted while an answer streamed; shown as one line."""
+@dataclass
+class Answered:
+    """The reply, and the caller's cancellation that ended it (to re-raise), if any."""
 
-    def _render_traceback_(self) -> list[str]:
-        return [f"{type(self).__name__}: {self}"]
+    reply: Reply
+    cancelled: asyncio.CancelledError | None = None
 
 
 @dataclass
-class Reply:
-    """An answer as a Python value; `str(reply)` is its text."""
+class AnswerContext:
+    """One answer's parts, from its start to its finish."""
 
-    text: str
-    status: str
-    model: str
-    messages: list[dict[str, Any]]
-    reasoning: str = ""
-    refusal: str = ""
-    finish_reason: str | None = None
-    usage: dict[str, int] | None = None
-    error: dict[str, str] | None = None
-    tool_calls: list[dict[str, str]] = field(default_factory=list)
-    stats: dict[str, float] = field(default_factory=dict)
-    conversation: str | None = None
-    source: str = ""  # "offline demo", "replay", or "" for a model's endpoint
-    notice: str = ""  # what the widget noted: history left out, system prompt set, tool calls
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass
-class _Accumulator:
-    """What the stream has said so far, kept by the inner task for the finish."""
-
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    refusal: list[str] = field(default_factory=list)
-    tool_calls: dict[int, dict[str, str]] = field(default_factory=dict)
-    finish_reason: str | None = None
-    usage: dict[str, int] | None = None
-    error: StreamError | None = None
-    deltas: int = 0
-    started: float = field(default_factory=time.monotonic)
-    first_token: float | None = None
-
-    def apply(self, event: object, widget: ChatWidget) -> None:
-        if isinstance(event, (TextDelta, ReasoningDelta, RefusalDelta)):
-            if self.first_token is None:
-                self.first_token = time.monotonic()
-            self.deltas += 1
-        if isinstance(event, TextDelta):
-            self.text.append(event.text)
-            widget.push(text=event.text)
-        elif isinstance(event, ReasoningDelta):
-            self.reasoning.append(event.text)
-            widget.push(reasoning=event.text)
-        elif isinstance(event, RefusalDelta):
-            self.refusal.append(event.text)
-            widget.push(refusal=event.text)
-        elif isinstance(event, ToolCallDelta):
-            call = self.tool_calls.setdefault(event.index, {"id": "", "name": "", "arguments": ""})
-            call["id"] = event.id or call["id"]
-            call["name"] = event.name or call["name"]
-            call["arguments"] += event.arguments
-        elif isinstance(event, Finish):
-            self.finish_reason = event.reason
-        elif isinstance(event, Usage):
-            self.usage = event.as_dict()
-        elif isinstance(event, StreamError):
-            self.error = event
-
-    def stats(self) -> dict[str, float]:
-        ended = time.monotonic()
-        stats = {"elapsed_s": round(ended - self.started, 3)}
-        if self.first_token is not None:
-            stats["ttft_s"] = round(self.first_token - self.started, 3)
-            tokens = (self.usage or {}).get("completion_tokens") or self.deltas
-            if ended > self.first_token:
-                stats["tokens_per_s"] = round(tokens / (ended - self.first_token), 1)
-        return stats
+    request: Mapping[str, Any]
+    source: Source
+    widget: ChatWidget
+    handle: DisplayHandle
+    conversation: str | None
+    notice: str
+    acc: Accumulator = field(default_factory=Accumulator)
+    recorder: Recorder | None = None
+    recording: Recording | None = None
 
 
 async def answer(
@@ -135,141 +69,219 @@ async def answer(
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_height: int = 480,
     cell_id: str | None = None,
-) -> Reply:
-    """Stream one chat completion into a new widget under the cell and return the reply.
+) -> Answered:
+    """Stream one chat completion into a new widget under the cell.
 
     A new answer from a cell stops that cell's answer if it is still streaming.
     """
+    ctx = _start(request, notice, conversation, read_timeout, max_height)
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(_consume(ctx))
+    stop = _Stop(loop, task)
+    ctx.widget.on_stop(stop.request)
+    with _live_in_cell(cell_id, stop.request), stop_heard(ctx.widget.model_id, stop.request):
+        cancelled = await _wait(task, stop)
+    status, error = _outcome(task, ctx)
+    return Answered(_finish(ctx, status, error), cancelled)
+
+
+def _start(
+    request: Mapping[str, Any],
+    notice: str,
+    conversation: str | None,
+    read_timeout: float,
+    max_height: int,
+) -> AnswerContext:
+    """Open the source and show the live widget under the cell."""
     model = str(request["model"])
-    acc = _Accumulator()
-    widget: ChatWidget | None = None
+    shown: list[ChatWidget] = []
 
     def show_retry(attempt: int) -> None:
-        if widget is not None:
+        for widget in shown:
             widget.retrying = f"retrying… (attempt {attempt + 1})"
 
-    replayer = SESSION.replayer
-    endpoint: Endpoint | None = None
-    if replayer is None:
-        try:
-            endpoint = open_endpoint(model, read_timeout=read_timeout, on_retry=show_retry)
-        except EndpointError as exc:
-            acc.error = StreamError("No endpoint configured", str(exc))
-    source = "replay" if replayer else "offline demo" if endpoint and endpoint.demo else ""
-    notices = [notice, DEMO_NOTICE if source == "offline demo" else ""]
+    source = open_source(model, read_timeout=read_timeout, on_retry=show_retry)
     widget = ChatWidget(
         model_name=model,
-        badge=source,
+        badge=source.label,
         conversation=conversation or "",
         max_height=max_height,
-        notice=" ".join(n for n in notices if n),
+        notice=" ".join(n for n in (notice, source.notice) if n),
     )
+    shown.append(widget)
     handle = DisplayHandle()
     handle.display(
         {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
     )
-    if replayer is None and endpoint is None:
-        return _finish(widget, handle, acc, "error", request, "", conversation, source, notice)
-    loop = asyncio.get_running_loop()
-    recorder = SESSION.recorder if replayer is None else None
-    recording = recorder.start(request, conversation=conversation) if recorder else None
-    events = (
-        replayer.stream(request, conversation=conversation)
-        if replayer
-        else stream_chat(endpoint.client, request)
+    recorder = SESSION.recorder if source.recordable else None
+    recording = recorder.start(request, conversation=conversation) if recorder is not None else None
+    return AnswerContext(
+        request, source, widget, handle, conversation, notice, Accumulator(), recorder, recording
     )
 
-    async def consume() -> None:
-        async for event in events:
-            acc.apply(event, widget)
-            if recording is not None:
-                recording.add(event)
 
-    task = loop.create_task(consume())
-    stop_requested = False
-
-    def stop() -> None:
-        nonlocal stop_requested
-        if not stop_requested:
-            stop_requested = True
-            task.cancel()
-
-    def request_stop() -> None:
-        """Safe from any thread: the Stop handler may run on a kernel subshell."""
-        loop.call_soon_threadsafe(stop)
-
-    widget.on_stop(request_stop)
-    if cell_id is not None:
-        previous = _LIVE_BY_CELL.pop(cell_id, None)
-        if previous is not None:
-            previous()
-        _LIVE_BY_CELL[cell_id] = request_stop
-    interrupted = False
+async def _consume(ctx: AnswerContext) -> None:
+    """The inner task: each event to the accumulator, the widget and the recording."""
     try:
-        try:
-            # Wake up now and then: ipykernel 7.4 delivers an interrupt to an async cell
-            # only when its loop wakes, so a server that sends nothing would make it wait.
-            with stop_heard(widget.model_id, request_stop):
-                while not task.done():
-                    await asyncio.wait({task}, timeout=INTERRUPT_POLL)
-        except asyncio.CancelledError:
-            interrupted = True
-            stop()
-            await asyncio.wait({task})
+        async with contextlib.aclosing(ctx.source.events(ctx.request, ctx.conversation)) as events:
+            async for event in events:
+                ctx.acc.apply(event)
+                _push(ctx.widget, event)
+                if ctx.recording is not None:
+                    ctx.recording.add(event)
     finally:
-        if cell_id is not None and _LIVE_BY_CELL.get(cell_id) is request_stop:
+        await ctx.source.aclose()
+
+
+def _push(widget: ChatWidget, event: Event) -> None:
+    if isinstance(event, TextDelta):
+        widget.push(text=event.text)
+    elif isinstance(event, ReasoningDelta):
+        widget.push(reasoning=event.text)
+    elif isinstance(event, RefusalDelta):
+        widget.push(refusal=event.text)
+
+
+class _Stop:
+    """Cancels the inner task once; `request` is safe from any thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+        self.loop = loop
+        self.task = task
+        self.requested = False
+
+    def __call__(self) -> None:
+        if not self.requested:
+            self.requested = True
+            self.task.cancel()
+
+    def request(self) -> None:
+        """The Stop handler may run on a kernel subshell thread."""
+        self.loop.call_soon_threadsafe(self)
+
+
+@contextlib.contextmanager
+def _live_in_cell(cell_id: str | None, stop: Callable[[], None]) -> Iterator[None]:
+    """While the answer streams, a new answer from the same cell stops it."""
+    if cell_id is None:
+        yield
+        return
+    previous = _LIVE_BY_CELL.pop(cell_id, None)
+    if previous is not None:
+        previous()
+    _LIVE_BY_CELL[cell_id] = stop
+    try:
+        yield
+    finally:
+        if _LIVE_BY_CELL.get(cell_id) is stop:
             del _LIVE_BY_CELL[cell_id]
-        if endpoint is not None:
-            await endpoint.client.close()
-    status = "error" if acc.error else "stopped" if task.cancelled() else "done"
-    if recorder is not None and recording is not None:
-        recorder.write(recording, status)
-    host = endpoint.host if endpoint else "replay"
-    reply = _finish(widget, handle, acc, status, request, host, conversation, source, notice)
-    if interrupted:
-        raise ChatInterrupted("the answer was stopped by the interrupt; its partial text is kept")
+
+
+async def _wait(task: asyncio.Task[None], stop: _Stop) -> asyncio.CancelledError | None:
+    """Wait for the inner task; a cancellation of ours stops it and is returned."""
+    try:
+        # Wake up now and then: ipykernel 7.4 delivers an interrupt to an async cell
+        # only when its loop wakes, so a server that sends nothing would make it wait.
+        while not task.done():
+            await asyncio.wait({task}, timeout=INTERRUPT_POLL)
+    except asyncio.CancelledError as cancelled:
+        stop()
+        # A second cancellation (another interrupt) ends this wait, never the finish:
+        # the inner task then closes its stream by itself.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({task})
+        return cancelled
+    return None
+
+
+def _outcome(task: asyncio.Task[None], ctx: AnswerContext) -> tuple[str, StreamError | None]:
+    """The status the answer ends with, and the error that ended it, if any."""
+    if not task.done():
+        task.add_done_callback(_retrieve)
+        return ("error", ctx.acc.error) if ctx.acc.error else ("stopped", None)
+    failure = None if task.cancelled() else task.exception()
+    if failure is not None:
+        return "error", ctx.source.describe(failure)
+    if ctx.acc.error is not None:
+        return "error", ctx.acc.error
+    return ("stopped", None) if task.cancelled() else ("done", None)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Take a late task's outcome, so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _finish(ctx: AnswerContext, status: str, error: StreamError | None) -> Reply:
+    """The one place an answer ends; it never raises.
+
+    Recording, the widget's last update and the static copy each may fail; any
+    such failure becomes the error card, and the text streamed so far is kept.
+    """
+    reply = ctx.acc.reply(
+        status,
+        error,
+        ctx.request,
+        conversation=ctx.conversation,
+        source=ctx.source.label,
+        notice=ctx.notice,
+    )
+    if ctx.recorder is not None and ctx.recording is not None:
+        try:
+            ctx.recorder.write(ctx.recording, status)
+        except Exception as exc:
+            hint = f"The answer is kept. Check the recording file {ctx.recorder.path}."
+            reply = _failed(ctx, reply, "Could not record this exchange", exc, hint)
+    try:
+        _show(ctx, reply)
+    except Exception as exc:
+        hint = "The answer's text is kept in the reply (`_chat` after %%chat)."
+        reply = _failed(ctx, reply, "Could not show the finished answer", exc, hint)
+        _show_plainly(ctx, reply)
     return reply
 
 
-def _finish(
-    widget: ChatWidget,
-    handle: DisplayHandle,
-    acc: _Accumulator,
-    status: str,
-    request: Mapping[str, Any],
-    host: str,
-    conversation: str | None,
-    source: str,
-    notice: str,
-) -> Reply:
-    if acc.tool_calls:
-        calls = ", ".join(f"{c['name']}({c['arguments']})" for c in acc.tool_calls.values())
-        notice = " ".join(filter(None, [notice, f"The model asked to call {calls}; not run here."]))
-    reply = Reply(
-        text="".join(acc.text),
-        status=status,
-        model=str(request["model"]),
-        messages=list(request.get("messages", [])),
-        reasoning="".join(acc.reasoning),
-        refusal="".join(acc.refusal),
-        finish_reason=acc.finish_reason,
-        usage=acc.usage,
-        error=acc.error.as_dict() if acc.error else None,
-        tool_calls=[acc.tool_calls[i] for i in sorted(acc.tool_calls)],
-        stats=acc.stats(),
-        conversation=conversation,
-        source=source,
-        notice=notice,
-    )
-    widget.finish(
-        status,
+def _failed(ctx: AnswerContext, reply: Reply, title: str, exc: Exception, hint: str) -> Reply:
+    """`reply` as an error card; an error it already has keeps its place first."""
+    said = ctx.source.describe(exc).message  # scrubbed and capped
+    message = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+    if reply.error:
+        earlier = reply.error
+        card = {**earlier, "message": f"{earlier['message']} Then: {title.lower()} ({message})."}
+    else:
+        card = StreamError(title, message, hint).as_dict()
+    return dataclasses.replace(reply, status="error", error=card)
+
+
+def _show(ctx: AnswerContext, reply: Reply) -> None:
+    ctx.widget.finish(
+        reply.status,
         retrying="",
         error=reply.error or {},
         finish_reason=reply.finish_reason or "",
         usage=reply.usage or {},
         stats=reply.stats,
     )
-    data, metadata = static_copy.bundle(reply, host, sent_options(request))
-    handle.update(data, metadata=metadata, raw=True)
-    widget.close()
-    return reply
+    data, metadata = static_copy.bundle(reply, ctx.source.host, sent_options(ctx.request))
+    ctx.handle.update(data, metadata=metadata, raw=True)
+    ctx.widget.close()
+
+
+def _show_plainly(ctx: AnswerContext, reply: Reply) -> None:
+    """After a failed `_show`, each step on its own: the widget never stays live.
+
+    Where even the display cannot be replaced, the widget stays, showing the card.
+    """
+    with contextlib.suppress(Exception):
+        ctx.widget.finish("error", retrying="", error=reply.error or {})
+    try:
+        data, _ = static_copy.bundle(reply, ctx.source.host, {})
+        ctx.handle.update(data, raw=True)
+    except Exception:
+        try:
+            ctx.handle.update({"text/plain": clean_text(static_copy.to_plain(reply))}, raw=True)
+        except Exception:
+            return
+    with contextlib.suppress(Exception):
+        ctx.widget.close()

@@ -4,20 +4,27 @@
 the answer into a widget displayed where it is awaited, record the exchange,
 return the reply. `stream_text()` is only the text, for code that wants the
 deltas and no widget.
+
+Both honour asyncio cancellation: `asyncio.wait_for`, `asyncio.timeout` and a
+`TaskGroup` stop the stream (the server sees the disconnect), the widget ends
+stopped with its static copy, the partial exchange is kept, and then the
+cancellation is re-raised. Only `%%chat` turns it into `ChatInterrupted`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from .answer import Reply, answer
+from .answer import answer
 from .conversation import CONVERSATIONS, DEFAULT, Exchange
-from .endpoint import DEFAULT_READ_TIMEOUT, default_model, open_endpoint
+from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
+from .reply import Reply
 from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
 
-__all__ = ["ChatError", "Reply", "chat", "stream_text"]
+__all__ = ["ChatError", "ChatInterrupted", "Reply", "chat", "stream_text"]
 
 
 class ChatError(Exception):
@@ -28,6 +35,13 @@ class ChatError(Exception):
             f"{error.title}: {error.message}" + (f" {error.hint}" if error.hint else "")
         )
         self.error = error
+
+
+class ChatInterrupted(Exception):
+    """What `%%chat` shows, as one line, when the kernel interrupt stopped its answer."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 async def chat(
@@ -45,12 +59,14 @@ async def chat(
     cell_id: str | None = None,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_height: int = 480,
+    on_reply: Callable[[Reply], None] | None = None,
 ) -> Reply:
     """Ask `prompt` in `conversation`, stream the answer into a widget, return the reply.
 
     `system` sets the conversation's system prompt from now on; `default_system`
     applies only to a conversation that has none. Stopped answers are recorded
-    as their partial text; errored ones are not recorded.
+    as their partial text; errored ones are not recorded. `on_reply` receives
+    the reply even when cancellation ends the answer (and is then re-raised).
     """
     thread = CONVERSATIONS.new(conversation) if new else CONVERSATIONS.get(conversation)
     notices = []
@@ -70,7 +86,7 @@ async def chat(
         max_tokens=max_tokens,
         options=options,
     )
-    reply = await answer(
+    answered = await answer(
         request,
         notice=" ".join(notices),
         conversation=conversation,
@@ -78,8 +94,13 @@ async def chat(
         max_height=max_height,
         cell_id=cell_id,
     )
+    reply = answered.reply
     if reply.status in ("done", "stopped"):
         thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+    if on_reply is not None:
+        on_reply(reply)
+    if answered.cancelled is not None:
+        raise answered.cancelled
     return reply
 
 
@@ -92,13 +113,19 @@ async def stream_text(
     `chat.completions.create` as they are (temperature, max_tokens, ...).
     """
     messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
-    endpoint = open_endpoint(model or default_model())
-    request = {"model": model or default_model(), "messages": messages, **params}
+    name = model or default_model()
     try:
-        async for event in stream_chat(endpoint.client, request):
-            if isinstance(event, TextDelta):
-                yield event.text
-            elif isinstance(event, StreamError):
-                raise ChatError(event)
+        endpoint = open_endpoint(name)
+    except EndpointError as exc:
+        raise ChatError(StreamError(exc.title, str(exc))) from None
+    request = {"model": name, "messages": messages, **params}
+    events = stream_chat(endpoint.client, request, first_byte_timeout=endpoint.first_byte_timeout)
+    try:
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    yield event.text
+                elif isinstance(event, StreamError):
+                    raise ChatError(event)
     finally:
         await endpoint.client.close()

@@ -137,24 +137,34 @@ class ChatMagics(Magics):
             check_options(options, "ChatMagics.options")  # also when changed in place
         except RequestError as exc:
             raise UsageError(str(exc)) from None
-        reply = await api.chat(
-            prompt,
-            model=args.model or self.model or None,
-            conversation=args.conversation or self.conversation,
-            new=args.new,
-            system=args.system,
-            default_system=self.system or None,
-            max_history=args.max_history if args.max_history is not None else self.max_history,
-            temperature=args.temperature if args.temperature is not None else self.temperature,
-            max_tokens=args.max_tokens if args.max_tokens is not None else self.max_tokens,
-            options=options,
-            cell_id=self._cell_id,
-            read_timeout=self.timeout,
-            max_height=self.max_height,
-        )
-        self.shell.user_ns["_chat"] = reply
-        if args.out:
-            self.shell.user_ns[args.out] = reply
+
+        def keep(reply: api.Reply) -> None:
+            self.shell.user_ns["_chat"] = reply
+            if args.out:
+                self.shell.user_ns[args.out] = reply
+
+        try:
+            await api.chat(
+                prompt,
+                model=args.model or self.model or None,
+                conversation=args.conversation or self.conversation,
+                new=args.new,
+                system=args.system,
+                default_system=self.system or None,
+                max_history=args.max_history if args.max_history is not None else self.max_history,
+                temperature=args.temperature if args.temperature is not None else self.temperature,
+                max_tokens=args.max_tokens if args.max_tokens is not None else self.max_tokens,
+                options=options,
+                cell_id=self._cell_id,
+                read_timeout=self.timeout,
+                max_height=self.max_height,
+                on_reply=keep,
+            )
+        except asyncio.CancelledError:
+            # The kernel interrupt: the reply is kept (above); Run All halts on one line.
+            raise api.ChatInterrupted(
+                "the answer was stopped by the interrupt; its partial text is kept"
+            ) from None
 
     def command(self, line: str) -> None:
         """`%chat SUBCOMMAND ...`: look after conversations, list models."""

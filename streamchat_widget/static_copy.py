@@ -26,7 +26,7 @@ from pygments.util import ClassNotFound
 from .safe_markdown import neutralize
 
 if TYPE_CHECKING:
-    from .answer import Reply
+    from .reply import Reply
 
 
 def _highlight(code: str, language: str, _attrs: str) -> str:

@@ -3,17 +3,21 @@
 The widget never sees provider JSON: every chunk shape that real servers send
 (OpenAI, Azure, DeepSeek, vLLM, Ollama, llama.cpp, Groq, OpenRouter) is turned
 into the events below here, and every failure becomes a `StreamError` value
-rather than an exception, so the caller can keep the partial answer.
+rather than an exception, so the caller can keep the partial answer. Values
+are coerced here, at the boundary: a server that sends a number where text
+belongs, or half of a surrogate pair per chunk, cannot break what comes after.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import openai
 
@@ -74,20 +78,36 @@ class StreamError:
 Event = TextDelta | ReasoningDelta | RefusalDelta | ToolCallDelta | Usage | Finish | StreamError
 
 
-async def stream_chat(
-    client: openai.AsyncOpenAI, request: Mapping[str, Any]
-) -> AsyncIterator[Event]:
+# A server's error message is shown in the widget and saved three times in the notebook.
+MESSAGE_LIMIT = 500
+
+
+def stream_chat(
+    client: openai.AsyncOpenAI,
+    request: Mapping[str, Any],
+    *,
+    first_byte_timeout: float | None = None,
+) -> AsyncGenerator[Event, None]:
     """Yield the events of one streamed chat completion.
 
     `request` holds the `create()` arguments (model, messages, options).
     Failures end the stream with one `StreamError`. Cancellation propagates,
     and the HTTP response is closed on every exit: a bare `break` out of the
     SDK stream would leave the connection open until garbage collection.
+    `first_byte_timeout` bounds the wait for the response across all of the
+    client's retries, so a silent server costs that long, not once per attempt.
     """
+    return whole_characters(_stream_events(client, request, first_byte_timeout))
+
+
+async def _stream_events(
+    client: openai.AsyncOpenAI, request: Mapping[str, Any], first_byte_timeout: float | None
+) -> AsyncGenerator[Event, None]:
+    model = str(request.get("model", ""))
     try:
-        stream = await _open(client, request)
+        stream = await _open(client, request, first_byte_timeout)
     except Exception as exc:
-        yield describe_error(exc, client)
+        yield describe_error(exc, client, model=model)
         return
     seen_output = False
     finish: str | None = None
@@ -100,20 +120,55 @@ async def stream_chat(
                     seen_output = True
                 yield event
     except Exception as exc:
-        yield describe_error(exc, client, mid_stream=True)
+        yield describe_error(exc, client, mid_stream=True, model=model)
         return
     finally:
         await stream.close()
-    if not seen_output and finish is None:
-        yield StreamError(
+    if not seen_output:
+        yield _empty(finish)
+
+
+def _empty(finish: str | None) -> StreamError:
+    if finish is None:
+        return StreamError(
             "Empty response",
             "The server ended the stream without sending any answer or finish reason.",
             "The server may have failed before answering (for example a prompt longer than "
             "its context). Check the server's log.",
         )
+    return StreamError(
+        "Empty answer",
+        f"The model ended its answer (finish reason: {finish}) without any text.",
+        _EMPTY_HINTS.get(finish, "Run the cell again, or rephrase the prompt."),
+    )
 
 
-async def _open(client: openai.AsyncOpenAI, request: Mapping[str, Any]) -> Any:
+_EMPTY_HINTS = {
+    "length": "The token limit was reached before any text: raise --max-tokens.",
+    "content_filter": "The provider's content filter withheld the answer.",
+}
+
+
+class FirstByteTimeout(Exception):
+    """No response within the overall deadline, retries included."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no response within {seconds:g} s")
+        self.seconds = seconds
+
+
+async def _open(
+    client: openai.AsyncOpenAI, request: Mapping[str, Any], first_byte_timeout: float | None
+) -> Any:
+    if first_byte_timeout is None:
+        return await _create(client, request)
+    try:
+        return await asyncio.wait_for(_create(client, request), first_byte_timeout)
+    except asyncio.TimeoutError:
+        raise FirstByteTimeout(first_byte_timeout) from None
+
+
+async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any]) -> Any:
     """Start the stream, asking for usage; retry once without it if the server refuses."""
     try:
         return await client.chat.completions.create(
@@ -125,54 +180,138 @@ async def _open(client: openai.AsyncOpenAI, request: Mapping[str, Any]) -> Any:
     return await client.chat.completions.create(**request, stream=True)
 
 
+def clean_text(text: str) -> str:
+    """`text` with surrogate pairs joined and lone surrogates replaced by U+FFFD.
+
+    JSON can carry lone surrogates (`"\\ud83d"`), and Jupyter's message encoder
+    cannot send them: one would fail the widget, the display and recordings.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+_SPLITTABLE = (TextDelta, ReasoningDelta, RefusalDelta)
+
+
+async def whole_characters(events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
+    """Hold back a trailing high surrogate until the next delta of its kind, so a pair
+    split across two chunks arrives as one character; closes `events` on every exit."""
+    held: dict[type, str] = {}
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, _SPLITTABLE):
+                kind = type(event)
+                text = held.pop(kind, "") + event.text
+                if text and "\ud800" <= text[-1] <= "\udbff":
+                    held[kind], text = text[-1], text[:-1]
+                if text:
+                    yield kind(clean_text(text))
+                continue
+            if isinstance(event, StreamError):
+                for kind, text in held.items():
+                    yield kind(clean_text(text))
+                held.clear()
+            yield event
+    for kind, text in held.items():
+        yield kind(clean_text(text))
+
+
 def chunk_events(chunk: Any) -> list[Event]:
     """Events of one chunk. Only choice index 0 is the answer (n=1 is what we ask)."""
     events: list[Event] = []
-    for choice in chunk.choices or []:
-        if (getattr(choice, "index", None) or 0) != 0:
+    choices = _get(chunk, "choices")
+    for choice in choices if isinstance(choices, list) else []:
+        if _index(_get(choice, "index")) != 0:
             continue
-        delta = choice.delta
-        if delta is not None:
-            reasoning = _extra(delta, "reasoning_content") or _extra(delta, "reasoning")
-            if isinstance(reasoning, str) and reasoning:
-                events.append(ReasoningDelta(reasoning))
-            text = _content_text(delta.content)
-            if text:
-                events.append(TextDelta(text))
-            if delta.refusal:
-                events.append(RefusalDelta(delta.refusal))
-            for call in delta.tool_calls or []:
-                function = call.function
-                events.append(
-                    ToolCallDelta(
-                        index=call.index or 0,
-                        id=call.id,
-                        name=function.name if function else None,
-                        arguments=(function.arguments or "") if function else "",
-                    )
-                )
-        if choice.finish_reason:
-            events.append(Finish(str(choice.finish_reason)))
-    usage = chunk.usage or _groq_usage(chunk)
-    if usage is not None:
+        delta = _get(choice, "delta")
+        if delta is not None and not isinstance(delta, (str, int, float, list)):
+            events.extend(_delta_events(delta))
+        finish = _get(choice, "finish_reason")
+        if finish:
+            events.append(Finish(clean_text(_text(finish))))
+    usage = _get(chunk, "usage") or _groq_usage(chunk)
+    if usage is not None and not isinstance(usage, (str, int, float, list)):
         events.append(
             Usage(
-                _get(usage, "prompt_tokens"),
-                _get(usage, "completion_tokens"),
-                _get(usage, "total_tokens"),
+                _count(_get(usage, "prompt_tokens")),
+                _count(_get(usage, "completion_tokens")),
+                _count(_get(usage, "total_tokens")),
             )
         )
     return events
 
 
+def _delta_events(delta: Any) -> list[Event]:
+    events: list[Event] = []
+    reasoning = _extra(delta, "reasoning_content") or _extra(delta, "reasoning")
+    if isinstance(reasoning, str) and reasoning:
+        events.append(ReasoningDelta(reasoning))
+    text = _content_text(_get(delta, "content"))
+    if text:
+        events.append(TextDelta(text))
+    refusal = _text(_get(delta, "refusal"))
+    if refusal:
+        events.append(RefusalDelta(refusal))
+    calls = _get(delta, "tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        function = _get(call, "function")
+        # Not held back like the deltas: a pair split inside arguments is rare; U+FFFD it is.
+        events.append(
+            ToolCallDelta(
+                index=_index(_get(call, "index")),
+                id=clean_text(_text(_get(call, "id"))) or None,
+                name=clean_text(_text(_get(function, "name"))) or None,
+                arguments=clean_text(_text(_get(function, "arguments"))),
+            )
+        )
+    return events
+
+
+def _text(value: Any) -> str:
+    """Text as servers mean it: None is empty, a JSON object is its JSON, a number its digits."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (Mapping, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _index(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return 0
+
+
+def _count(value: Any) -> int | None:
+    """A token count, or None when the server sent something that is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
 def _extra(obj: Any, name: str) -> Any:
-    value = getattr(obj, name, None)
+    value = _get(obj, name)
     if value is None:
         value = (getattr(obj, "model_extra", None) or {}).get(name)
     return value
 
 
 def _get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
     return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 
 
@@ -213,46 +352,20 @@ _STATUS_TEXT = {
 
 
 def describe_error(
-    exc: BaseException, client: openai.AsyncOpenAI | None = None, *, mid_stream: bool = False
+    exc: BaseException,
+    client: openai.AsyncOpenAI | None = None,
+    *,
+    mid_stream: bool = False,
+    model: str = "",
 ) -> StreamError:
-    """Turn an exception into a readable `StreamError`, with the key scrubbed out."""
+    """Turn an exception into a readable `StreamError`: secrets scrubbed, size capped."""
     host = _host(client)
-    if isinstance(exc, openai.APITimeoutError):
-        error = StreamError(
-            "Timed out",
-            "The server did not answer within the read timeout"
-            + (" while the answer was streaming." if mid_stream else "."),
-            f"The model at {host} may be overloaded or still loading; try again.",
-        )
-    elif isinstance(exc, openai.APIConnectionError) and _caused_by(exc, ssl.SSLError):
-        error = StreamError(
-            "TLS failure",
-            f"The secure connection to {host} failed: {_caused_by(exc, ssl.SSLError)}",
-            "The server's certificate was not accepted. For a local server use http://, "
-            "or point SSL_CERT_FILE at the certificate authority that signed it.",
-        )
+    if isinstance(exc, (openai.APITimeoutError, FirstByteTimeout)):
+        error = _timeout_error(exc, host, mid_stream)
     elif isinstance(exc, openai.APIConnectionError):
-        if mid_stream:
-            error = StreamError(
-                "Connection lost",
-                "The connection to the server dropped in the middle of the answer.",
-                "The partial answer is kept; run the cell again to retry.",
-            )
-        else:
-            error = StreamError(
-                "Cannot reach the server",
-                f"No connection could be made to {host}.",
-                "Check that the server is running and that OPENAI_BASE_URL points at it.",
-            )
+        error = _connection_error(exc, host, mid_stream)
     elif isinstance(exc, openai.APIStatusError):
-        title, hint = _STATUS_TEXT.get(
-            exc.status_code,
-            (
-                f"Server error ({exc.status_code})",
-                "The server failed; try again in a moment.",
-            ),
-        )
-        error = StreamError(title, _server_message(exc), hint, exc.status_code)
+        error = _status_error(exc, model)
     elif isinstance(exc, openai.APIError):
         error = StreamError(
             "The server reported an error",
@@ -268,8 +381,91 @@ def describe_error(
     elif isinstance(exc, openai.OpenAIError):
         error = StreamError("Client error", str(exc), "")
     else:
-        error = StreamError(f"Unexpected error: {type(exc).__name__}", str(exc), "")
-    return scrub(error, client.api_key if client is not None else None)
+        error = unexpected_error(exc)
+    return scrub(error, secrets_of(client))
+
+
+def unexpected_error(exc: BaseException) -> StreamError:
+    """A failure of our own or of a value nothing else caught; the partial answer is kept."""
+    return StreamError(
+        f"Unexpected error: {type(exc).__name__}",
+        str(exc),
+        "The partial answer is kept. Please report this with the cell that caused it.",
+    )
+
+
+def _timeout_error(exc: BaseException, host: str, mid_stream: bool) -> StreamError:
+    if isinstance(exc, FirstByteTimeout):
+        message = f"The server sent no response within {exc.seconds:g} s, retries included."
+    else:
+        message = "The server did not answer within the read timeout" + (
+            " while the answer was streaming." if mid_stream else "."
+        )
+    return StreamError(
+        "Timed out", message, f"The model at {host} may be overloaded or still loading; try again."
+    )
+
+
+def _connection_error(exc: openai.APIConnectionError, host: str, mid_stream: bool) -> StreamError:
+    tls = _caused_by(exc, ssl.SSLError)
+    if tls is not None:
+        return StreamError(
+            "TLS failure",
+            f"The secure connection to {host} failed: {tls}",
+            "The server's certificate was not accepted. For a local server use http://, "
+            "or point SSL_CERT_FILE at the certificate authority that signed it.",
+        )
+    if mid_stream:
+        return StreamError(
+            "Connection lost",
+            "The connection to the server dropped in the middle of the answer.",
+            "The partial answer is kept; run the cell again to retry.",
+        )
+    return StreamError(
+        "Cannot reach the server",
+        f"No connection could be made to {host}.",
+        "Check that the server is running and that OPENAI_BASE_URL points at it.",
+    )
+
+
+def _status_error(exc: openai.APIStatusError, model: str) -> StreamError:
+    title, hint = _STATUS_TEXT.get(
+        exc.status_code,
+        (f"Server error ({exc.status_code})", "The server failed; try again in a moment."),
+    )
+    if exc.status_code == 400 and _rejects_model(_error_fields(exc.body)):
+        hint = (
+            f"The endpoint does not accept the model name {model!r}: check it against "
+            "the names `%chat models` lists."
+        )
+    return StreamError(title, _server_message(exc), hint, exc.status_code)
+
+
+_MODEL_CODES = frozenset({"model_not_found", "invalid_model", "model_not_supported"})
+_MODEL_REJECTED = ("invalid", "unknown", "not found", "does not exist", "not supported")
+
+
+def _error_fields(body: object) -> Mapping[str, Any]:
+    """The fields of an error body: `{"error": {...}}` or the error object itself."""
+    if not isinstance(body, Mapping):
+        return {}
+    inner = body.get("error")
+    return inner if isinstance(inner, Mapping) else body
+
+
+def _rejects_model(fields: Mapping[str, Any]) -> bool:
+    """Whether the error's own fields say the model name is what the server refused.
+
+    LiteLLM's proxy answers an unknown model with a 400 whose only sign is its
+    message ("Invalid model name passed in model=foo").
+    """
+    if fields.get("param") == "model" or fields.get("code") in _MODEL_CODES:
+        return True
+    message = fields.get("message")
+    if not isinstance(message, str):
+        return False
+    words = message.lower()
+    return "model" in words and any(phrase in words for phrase in _MODEL_REJECTED)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
@@ -286,33 +482,56 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException |
 
 def _server_message(exc: openai.APIError) -> str:
     body = exc.body
-    if isinstance(body, Mapping):
-        message = body.get("message") or _get(body.get("error") or {}, "message")
-        if isinstance(message, str) and message:
-            return message
+    message = _error_fields(body).get("message")
+    if isinstance(message, str) and message:
+        return message
     if isinstance(body, str) and body.strip():
-        return body.strip()[:500]
+        return body.strip()
     return exc.message
 
 
 def _host(client: openai.AsyncOpenAI | None) -> str:
+    """Host and port of the client's base URL; never raises (a bad port is left out)."""
     if client is None:
         return "the server"
-    parts = urlsplit(str(client.base_url))
-    return (
-        parts.hostname + (f":{parts.port}" if parts.port else "")
-        if parts.hostname
-        else "the server"
-    )
+    return host_of(str(client.base_url)) or "the server"
 
 
-def scrub(error: StreamError, secret: str | None) -> StreamError:
-    """Remove the API key from every field, whatever the server echoed back."""
-    if not secret:
-        return error
-    return StreamError(
-        error.title.replace(secret, "***"),
-        error.message.replace(secret, "***"),
-        error.hint.replace(secret, "***"),
-        error.status_code,
-    )
+def host_of(url: str) -> str:
+    """`host:port` of `url`, or "" when it has no host; never credentials, never raises."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    return (parts.hostname or "") + (f":{port}" if port and parts.hostname else "")
+
+
+def secrets_of(client: openai.AsyncOpenAI | None) -> list[str]:
+    """What must never be shown: the key, and credentials or query values in the base URL."""
+    if client is None:
+        return []
+    return [client.api_key, *url_secrets(str(client.base_url))]
+
+
+def url_secrets(url: str) -> list[str]:
+    """Userinfo and query values of `url`; very short ones ("v1", "1") are no secret."""
+    try:
+        parts = urlsplit(url)
+        userinfo = [parts.username, parts.password]
+    except ValueError:
+        return []
+    values = [value for _, value in parse_qsl(parts.query, keep_blank_values=True)]
+    return [s for s in (*userinfo, *values) if s and len(s) >= 4]
+
+
+def scrub(error: StreamError, secrets: Iterable[str | None]) -> StreamError:
+    """Remove secrets from every field, whatever the server echoed back; cap the message
+    (a server could send megabytes) and replace lone surrogates (Jupyter cannot send them)."""
+    fields = [error.title, error.message, error.hint]
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        fields = [field.replace(secret, "***") for field in fields]
+    title, message, hint = (clean_text(field) for field in fields)
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 1] + "…"
+    return StreamError(title, message, hint, error.status_code)

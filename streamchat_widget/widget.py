@@ -72,6 +72,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._pieces = 0
         self._last_flush = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._late_failure: Exception | None = None
         self._stop_callbacks: list[Callable[[], None]] = []
         self.on_msg(self._on_front_end_message)
 
@@ -85,7 +86,12 @@ class ChatWidget(anywidget.AnyWidget):
                 callback()
 
     def push(self, *, text: str = "", reasoning: str = "", refusal: str = "") -> None:
-        """Queue streamed text; it is sent at most once per `FLUSH_INTERVAL`."""
+        """Queue streamed text; it is sent at most once per `FLUSH_INTERVAL`.
+
+        A flush that failed on the timer is raised here, in the caller's task,
+        where the answer can turn it into its error card.
+        """
+        self._raise_late_failure()
         self._pieces += 1
         for key, value in (("text", text), ("reasoning", reasoning), ("refusal", refusal)):
             if value:
@@ -94,7 +100,19 @@ class ChatWidget(anywidget.AnyWidget):
         if wait <= 0:
             self.flush()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(wait, self.flush)
+            self._timer = asyncio.get_running_loop().call_later(wait, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception as exc:
+            self._late_failure = exc
+
+    def _raise_late_failure(self) -> None:
+        failure, self._late_failure = self._late_failure, None
+        if failure is not None:
+            raise failure
 
     def flush(self) -> None:
         if self._timer is not None:
@@ -113,13 +131,22 @@ class ChatWidget(anywidget.AnyWidget):
         self.send({"type": "delta", "seq": self._seq, "pieces": self._pieces, **message})
 
     def finish(self, status: str, **final: Any) -> None:
-        """Send what is pending, then the final status and figures in one update."""
-        self.flush()
+        """Send what is pending, then the final status and figures in one update.
+
+        The status is set even if sending what was pending fails (that failure is
+        raised after), so the front end never keeps showing a live answer.
+        """
         self._stop_callbacks.clear()
-        with self.hold_sync():
-            for name, value in final.items():
-                setattr(self, name, value)
-            self.status = status
+        try:
+            self.flush()
+            self._raise_late_failure()
+        finally:
+            for parts in self._pending.values():
+                parts.clear()
+            with self.hold_sync():
+                for name, value in final.items():
+                    setattr(self, name, value)
+                self.status = status
 
     def view_bundle(self) -> dict[str, Any]:
         """The widget-view part of a display bundle."""

@@ -1,4 +1,5 @@
-"""Shared fixtures: one loopback model server for the whole session."""
+"""Shared fixtures: one loopback model server for the whole session, and a kernel per
+module that each test gets back as a fresh notebook would have it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ import pytest
 
 from tests.kernel import Kernel
 from tests.sse_server import SSEServer
+
+# What a test may leave behind in a kernel, put back before the next one.
+FRESH = """\
+%chat reset --all
+%chat record --stop
+%chat replay --stop
+%config ChatMagics.timeout = 60.0
+import os as _os
+_os.environ["OPENAI_BASE_URL"] = {base_url!r}
+del _os
+_chat = None
+"""
 
 
 @pytest.fixture(scope="session")
@@ -16,15 +29,31 @@ def sse_server():
 
 @pytest.fixture
 def server(sse_server):
-    """The session's server with its request records cleared."""
+    """The session's server with its request records cleared and its default models back."""
     sse_server.reset()
+    sse_server.add_default_models()
     return sse_server
 
 
 @pytest.fixture(scope="module")
-def kernel(sse_server):
+def module_kernel(sse_server):
     """A real ipykernel with the extension loaded, talking to the session's server."""
-    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
+    env = {
+        "OPENAI_BASE_URL": sse_server.base_url,
+        "OPENAI_API_KEY": sse_server.api_key,
+        "STREAMCHAT_DEMO_DELAY": "0",
+    }
     with Kernel(env) as k:
         assert k.run("%load_ext streamchat_widget").status == "ok"
         yield k
+
+
+@pytest.fixture
+def kernel(module_kernel, server):
+    """The module's kernel, reset: no conversations, no `_chat`, no recording or replay,
+    the default timeout and endpoint. Tests pass in any order (pytest-randomly)."""
+    module_kernel.widgets.clear()
+    reset = module_kernel.run(FRESH.format(base_url=server.base_url))
+    assert reset.status == "ok", reset.outputs
+    module_kernel.widgets.clear()
+    return module_kernel

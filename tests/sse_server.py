@@ -53,6 +53,7 @@ class Plan:
     status: int = 200
     error_body: dict | str | None = None
     fail_times: int | None = None
+    retry_after: float | None = None  # seconds, sent with the error responses
     hang_before_headers: bool = False
     drop_after: int | None = None
     stall_after: int | None = None
@@ -132,13 +133,17 @@ class SSEServer:
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._thread: threading.Thread | None = None
-        self.add_model("echo", Plan(echo=True))
-        self.add_model("slow", Plan(tokens=[f"tok{i} " for i in range(200)], delay=0.05))
+        self.add_default_models()
 
     @property
     def base_url(self) -> str:
         scheme = "https" if self._ssl else "http"
         return f"{scheme}://127.0.0.1:{self.port}/v1"
+
+    def add_default_models(self) -> None:
+        """`echo` (the last user message back) and `slow` (200 tokens, 20 a second)."""
+        self.add_model("echo", Plan(echo=True))
+        self.add_model("slow", Plan(tokens=[f"tok{i} " for i in range(200)], delay=0.05))
 
     def add_model(self, name: str, plan: Plan) -> None:
         with self._lock:
@@ -327,7 +332,9 @@ class SSEServer:
             data = [{"id": n, "object": "model", "created": 0, "owned_by": "test"} for n in names]
             return await self._json(writer, 200, {"object": "list", "data": data})
         if not record.path.rstrip("/").endswith("/chat/completions") or record.method != "POST":
-            return await self._json(writer, 404, _error("Not found", "invalid_request_error"))
+            # As OpenAI does: the path is echoed, with whatever a base URL put into it.
+            message = f"Invalid URL ({record.method} {record.path})"
+            return await self._json(writer, 404, _error(message, "invalid_request_error"))
         if auth != f"Bearer {self.api_key}":
             return await self._json(writer, 401, self._bad_key())
         body = record.body if isinstance(record.body, dict) else {}
@@ -353,6 +360,8 @@ class SSEServer:
             if plan.fail_times is None or failures < plan.fail_times:
                 error = plan.error_body or _error(f"error {plan.status}", "server_error")
                 extra = {"retry-after": "0"} if plan.status == 429 else {}
+                if plan.retry_after is not None:
+                    extra = {"retry-after": f"{plan.retry_after:g}"}
                 return await self._json(writer, plan.status, error, extra)
         if plan.json_body is not None:
             return await self._json(writer, 200, plan.json_body)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from tests.kernel import Kernel
 from tests.sse_server import Plan
 
@@ -49,10 +51,11 @@ def test_stop_message_ends_the_cell_keeps_partial_text_and_closes_upstream(kerne
     assert kernel.run("print(repr(_chat.text))").stdout == repr(partial) + "\n"
 
 
-def test_kernel_interrupt_stops_the_answer_keeps_it_and_halts(kernel, server):
+def test_kernel_interrupt_stops_the_answer_keeps_it_and_halts(kernel, server, tmp_path):
     server.add_model("slow", Plan(tokens=SLOW_TOKENS, delay=0.02))
-    kernel.widgets.clear()
-    execution = kernel.start("%%chat -m slow\nCount slowly.")
+    recording = tmp_path / "interrupted.jsonl"
+    assert kernel.run(f"%chat record {recording}").status == "ok"
+    execution = kernel.start("%%chat -m slow -c interrupted\nCount slowly.")
     widget = _wait_for_text(kernel, execution)
 
     kernel.manager.interrupt_kernel()
@@ -61,10 +64,134 @@ def test_kernel_interrupt_stops_the_answer_keeps_it_and_halts(kernel, server):
     assert execution.error["ename"] == "ChatInterrupted"
     assert len(execution.error["traceback"]) == 1, "one line, not a traceback wall"
     assert widget.state["status"] == "stopped"
-    assert widget.streamed_text.startswith("tok0 ")
-    assert widget.streamed_text.strip() in _markdown(execution)
+    partial = widget.streamed_text
+    assert partial.startswith("tok0 ")
+    assert partial.strip() in _markdown(execution)
     assert server.wait_for_disconnect(timeout=2).disconnected
-    assert kernel.run("print(_chat.status)").stdout == "stopped\n"
+
+    check = kernel.run("print(repr(_chat.text), _chat.status, _chat.model)")
+    assert check.stdout == f"{partial!r} stopped slow\n"
+    history = kernel.run("%chat history -c interrupted").stdout
+    assert f"[1] assistant (stopped): {partial}\n" in history
+    (line,) = recording.read_text(encoding="utf-8").splitlines()
+    recorded = json.loads(line)
+    assert recorded["status"] == "stopped"
+    assert "".join(f["text"] for _, kind, f in recorded["events"] if kind == "TextDelta") == partial
+
+
+CANCELLERS = {
+    "wait_for": (
+        "try:\n"
+        "    await asyncio.wait_for(ask(), 0.5)\n"
+        "except TimeoutError:\n"
+        "    print('TimeoutError')\n"
+    ),
+    "timeout": (
+        "try:\n"
+        "    async with asyncio.timeout(0.5):\n"
+        "        await ask()\n"
+        "except TimeoutError:\n"
+        "    print('TimeoutError')\n"
+    ),
+    "task_group": (
+        "async def sibling_fails():\n"
+        "    await asyncio.sleep(0.5)\n"
+        "    raise ValueError('a sibling failed')\n"
+        "try:\n"
+        "    async with asyncio.TaskGroup() as group:\n"
+        "        group.create_task(ask())\n"
+        "        group.create_task(sibling_fails())\n"
+        "except ExceptionGroup as failed:\n"
+        "    print([type(e).__name__ for e in failed.exceptions])\n"
+    ),
+}
+CANCELLED_PRINTS = {"wait_for": "TimeoutError\n", "timeout": "TimeoutError\n",
+                    "task_group": "['ValueError']\n"}  # fmt: skip
+ASK = """
+import asyncio, streamchat_widget
+from streamchat_widget.conversation import CONVERSATIONS
+def ask():
+    return streamchat_widget.chat("Count slowly.", model="slow", conversation="api")
+"""
+LAST_EXCHANGE = (
+    "exchange = CONVERSATIONS.get('api').exchanges[-1]\n"
+    "print(repr(exchange.assistant), exchange.status)"
+)
+
+
+@pytest.mark.parametrize("canceller", sorted(CANCELLERS))
+def test_python_api_honours_asyncio_cancellation_and_keeps_the_partial(kernel, server, canceller):
+    server.add_model("slow", Plan(tokens=SLOW_TOKENS, delay=0.02))
+    execution = kernel.run(ASK + CANCELLERS[canceller])
+    assert execution.status == "ok", execution.outputs
+    assert execution.stdout == CANCELLED_PRINTS[canceller]
+    (widget,) = kernel.chat_widgets()
+    assert widget.state["status"] == "stopped"
+    partial = widget.streamed_text
+    assert partial.startswith("tok0 ")
+    assert partial.strip() in _markdown(execution), "the static copy replaced the widget"
+    assert server.wait_for_disconnect(timeout=2).disconnected
+    assert kernel.run(LAST_EXCHANGE).stdout == f"{partial!r} stopped\n"
+
+
+def test_a_second_cancellation_during_cleanup_still_ends_the_widget(kernel, server):
+    server.add_model("slow", Plan(tokens=SLOW_TOKENS, delay=0.02))
+    started = kernel.start(ASK + "answer_task = asyncio.ensure_future(ask())")
+    _wait_for_text(kernel, started)
+    kernel.pump(started)
+    twice = (
+        "answer_task.cancel()\n"
+        "await asyncio.sleep(0)  # the answer starts its cleanup\n"
+        "answer_task.cancel()\n"
+        "try:\n"
+        "    await answer_task\n"
+        "except asyncio.CancelledError:\n"
+        "    print('cancelled')\n"
+    )
+    execution = kernel.run(twice)
+    assert execution.stdout == "cancelled\n"
+    (widget,) = kernel.chat_widgets()
+    assert widget.state["status"] == "stopped"
+    # Output of a task goes to the cell that started it (ipykernel keeps its parent).
+    assert widget.streamed_text.strip() in _markdown(started)
+    assert server.wait_for_disconnect(timeout=2).disconnected
+    assert kernel.run(LAST_EXCHANGE).stdout == f"{widget.streamed_text!r} stopped\n"
+
+
+def _chunk(delta: dict, finish: str | None = None) -> bytes:
+    payload = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def test_a_surrogate_pair_split_across_chunks_arrives_as_one_character(kernel, server, tmp_path):
+    # As a proxy that slices UTF-16 sends it: valid JSON, half a character per chunk.
+    server.add_model("halves", Plan(raw=[
+        _chunk({"content": "\ud83d"}), _chunk({"content": "\ude00 and more,"}),
+        _chunk({"content": " lone \ud83d"}), _chunk({"content": " end"}), _chunk({}, "stop"),
+    ]))  # fmt: skip
+    recording = tmp_path / "halves.jsonl"
+    kernel.run(f"%chat record {recording}")
+    execution = kernel.run("%%chat -m halves\nhello")
+    assert execution.status == "ok", execution.outputs
+    (widget,) = kernel.chat_widgets()
+    expected = "\U0001f600 and more, lone \ufffd end"
+    assert widget.state["status"] == "done"
+    assert widget.streamed_text == expected
+    assert _markdown(execution).startswith(expected)
+    assert kernel.run("print(ascii(_chat.text))").stdout == ascii(expected) + "\n"
+    (line,) = recording.read_text(encoding="utf-8").splitlines()
+    texts = [f["text"] for _, kind, f in json.loads(line)["events"] if kind == "TextDelta"]
+    assert "".join(texts) == expected
+
+
+def test_the_demo_asked_for_by_name_does_not_claim_no_endpoint_is_set(kernel):
+    kernel.run("%%chat -m demo\nThree names for a cat")
+    (widget,) = kernel.chat_widgets()
+    assert widget.state["badge"] == "offline demo"
+    assert widget.state["status"] == "done"
+    assert "No API key" not in widget.state["notice"]
+    assert "at your request" in widget.state["notice"]
 
 
 def test_run_all_answers_in_order_each_cell_waiting_for_its_answer(kernel, server):

@@ -220,3 +220,34 @@ def test_stop_closes_open_connections_and_refuses_new_ones():
     connection.close()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", own.port), timeout=1)
+
+
+def test_an_unknown_path_is_a_404_that_echoes_it_as_openai_does(server):
+    async def use(client: openai.AsyncOpenAI) -> None:
+        await client.get("/no/such/path", cast_to=object)
+
+    with pytest.raises(openai.NotFoundError) as caught:
+        with_client(server, use)
+    assert "Invalid URL (GET /v1/no/such/path)" in caught.value.message
+
+
+def test_error_responses_can_ask_the_client_to_wait(server):
+    server.add_model("later", Plan(status=503, retry_after=7))
+
+    async def use(client: openai.AsyncOpenAI) -> None:
+        await client.chat.completions.create(model="later", messages=MESSAGES, stream=True)
+
+    with pytest.raises(openai.InternalServerError) as caught:
+        with_client(server, use)
+    assert caught.value.response.headers["retry-after"] == "7"
+
+
+def test_default_models_come_back_after_a_test_replaced_them(server):
+    server.add_model("echo", Plan(tokens=["not an echo"]))
+    server.add_default_models()
+
+    async def use(client: openai.AsyncOpenAI) -> str:
+        stream = await client.chat.completions.create(model="echo", messages=MESSAGES, stream=True)
+        return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert with_client(server, use) == "hi"

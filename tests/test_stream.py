@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from streamchat_widget.stream import (
+    MESSAGE_LIMIT,
     Finish,
     ReasoningDelta,
     RefusalDelta,
@@ -244,3 +245,98 @@ def test_a_certificate_the_client_does_not_trust_is_a_tls_error(tmp_path):
         (error,) = collect_from(tls_server.base_url, tls_server.api_key)
     assert error.title == "TLS failure"
     assert "certificate" in error.message.lower()
+
+
+def _chunk(delta: dict | None = None, finish: str | None = None, **extra) -> bytes:
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+    payload = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+               "choices": choices, **extra}  # fmt: skip
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def test_values_of_the_wrong_type_are_coerced_where_they_enter(server):
+    call = {"index": "one", "id": 7, "function": {"name": "f", "arguments": {"a": 1}}}
+    usage = {"prompt_tokens": 3.0, "completion_tokens": "many", "total_tokens": True}
+    server.add_model("odd", Plan(raw=[
+        _chunk({"refusal": 42}), _chunk({"tool_calls": [call]}), _chunk(None, usage=usage),
+        _chunk({"content": "rest"}, "stop"),
+    ]))  # fmt: skip
+    events = collect(server, "odd")
+    assert [e for e in events if isinstance(e, RefusalDelta)] == [RefusalDelta("42")]
+    assert [e for e in events if isinstance(e, ToolCallDelta)] == [
+        ToolCallDelta(0, "7", "f", '{"a": 1}')
+    ]
+    assert [e.as_dict() for e in events if isinstance(e, Usage)] == [{"prompt_tokens": 3}]
+    assert not any(isinstance(e, StreamError) for e in events)
+
+
+def test_a_surrogate_pair_split_across_chunks_is_joined(server):
+    server.add_model("halves", Plan(raw=[
+        _chunk({"content": "\ud83d"}), _chunk({"reasoning_content": "\ud83e"}),
+        _chunk({"content": "\ude00 and"}), _chunk({"reasoning_content": "\udd14"}),
+        _chunk({"content": " lone \udc00 and \ud83d"}, "stop"),
+    ]))  # fmt: skip
+    events = collect(server, "halves")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert text == "\U0001f600 and lone \ufffd and \ufffd"
+    assert reasoning == "\U0001f914"
+    assert all(e.text.encode("utf-8") for e in events if isinstance(e, TextDelta))
+
+
+def test_a_finish_reason_without_any_text_is_an_empty_answer(server):
+    server.add_model("nothing", Plan(tokens=[], finish_reason="content_filter"))
+    events = collect(server, "nothing")
+    assert events[-1].title == "Empty answer"
+    assert "content_filter" in events[-1].message
+    assert "content filter" in events[-1].hint
+
+
+def test_a_400_naming_the_model_points_to_the_model_name(server):
+    litellm = {"error": {
+        "message": "Invalid model name passed in model=proxy-x. Call `/v1/models` to view "
+                   "available models for your key.",
+        "type": "invalid_request_error", "param": None, "code": "400",
+    }}  # fmt: skip
+    server.add_model("proxy-x", Plan(status=400, error_body=litellm))
+    (error,) = collect(server, "proxy-x")
+    assert error.status_code == 400
+    assert "'proxy-x'" in error.hint and "%chat models" in error.hint
+
+    other = {"error": {"message": "temperature must be at most 2", "type": "invalid_request_error",
+                       "param": "temperature", "code": None}}  # fmt: skip
+    server.add_model("strict", Plan(status=400, error_body=other))
+    (error,) = collect(server, "strict")
+    assert error.hint == "Check the options sent with this cell."
+
+
+def test_a_huge_server_error_message_is_cut_with_an_ellipsis(server):
+    body = {"error": {"message": "overloaded " * 100_000, "type": "server_error"}}
+    server.add_model("verbose", Plan(status=500, error_body=body))
+    (error,) = collect(server, "verbose")
+    assert len(error.message) == MESSAGE_LIMIT
+    assert error.message.startswith("overloaded overloaded") and error.message.endswith("…")
+
+
+def test_credentials_in_the_base_url_never_reach_the_error_text(server):
+    base_url = f"http://someone:URLPASSWORD@127.0.0.1:{server.port}/v1?api-key=URLSECRET"
+    (error,) = collect_from(base_url, server.api_key)
+    assert error.status_code == 404
+    assert "Invalid URL" in error.message, "the server echoed the path it was sent"
+    assert "URLSECRET" not in repr(error) and "URLPASSWORD" not in repr(error)
+
+
+@pytest.mark.parametrize("base_url", [None, "http://127.0.0.1:abc/v1"])
+def test_stream_text_raises_chat_error_without_a_usable_endpoint(monkeypatch, base_url):
+    from streamchat_widget import ChatError, stream_text
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    if base_url:
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+
+    async def collect_text() -> list[str]:
+        return [piece async for piece in stream_text("hi", model="gpt-x")]
+
+    with pytest.raises(ChatError, match="OPENAI_BASE_URL"):
+        asyncio.run(collect_text())

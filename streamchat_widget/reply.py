@@ -1,0 +1,33 @@
+"""An answer as a Python value: what `chat()` returns and what the static copy renders.
+
+It has its own module so that the answer pipeline and the static copy both
+import it, and neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """An answer as a Python value; `str(reply)` is its text."""
+
+    text: str
+    status: str  # "done", "stopped" or "error" once the answer has ended
+    model: str
+    messages: list[dict[str, Any]]
+    reasoning: str = ""
+    refusal: str = ""
+    finish_reason: str | None = None
+    usage: dict[str, int] | None = None
+    error: dict[str, str] | None = None
+    tool_calls: list[dict[str, str]] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+    conversation: str | None = None
+    source: str = ""  # "offline demo", "replay", or "" for a model's endpoint
+    notice: str = ""  # what the widget noted: history left out, system prompt set, tool calls
+
+    def __str__(self) -> str:
+        return self.text
