@@ -14,7 +14,7 @@ import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx2
 
@@ -158,7 +158,7 @@ class DemoTransport(httpx2.AsyncBaseTransport):
 
 
 class _SSEStream(httpx2.AsyncByteStream):
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+    def __init__(self, chunks: AsyncGenerator[bytes, None]) -> None:
         self._chunks = chunks
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -169,7 +169,7 @@ class _SSEStream(httpx2.AsyncByteStream):
         await self._chunks.aclose()
 
 
-async def _sse(answer: str, prompt_tokens: int, include_usage: bool) -> AsyncIterator[bytes]:
+async def _sse(answer: str, prompt_tokens: int, include_usage: bool) -> AsyncGenerator[bytes, None]:
     created = int(time.time())
     delay = delay_per_token()
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from IPython.core.async_helpers import _asyncio_runner
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import (
     MagicArgumentParser,
@@ -82,12 +83,20 @@ class ChatMagics(Magics):
             check_options(proposal["value"], "ChatMagics.options")
         except RequestError as exc:
             raise TraitError(str(exc)) from None
-        return proposal["value"]
+        value: dict[str, Any] = proposal["value"]
+        return value
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.conversations = CONVERSATIONS
         self._cell_id: str | None = None
+
+    @property
+    def _shell(self) -> InteractiveShell:
+        """The shell the extension registered this with (typed as optional by IPython)."""
+        if self.shell is None:
+            raise UsageError("load the magic with %load_ext streamchat_widget")
+        return self.shell
 
     def remember_cell(self, info: Any) -> None:
         """`pre_run_cell` hook: the front end's cell id keys the exchange of that cell."""
@@ -131,7 +140,7 @@ class ChatMagics(Magics):
         if not cell.strip():
             raise UsageError("%%chat needs a prompt: write it in the cell, below %%chat.")
         try:
-            prompt = fill_vars(cell, self.shell.user_ns) if args.vars or self.vars else cell
+            prompt = fill_vars(cell, self._shell.user_ns) if args.vars or self.vars else cell
             options = dict(self.options)
             options.update(parse_option(text) for text in args.option)
             check_options(options, "ChatMagics.options")  # also when changed in place
@@ -139,9 +148,9 @@ class ChatMagics(Magics):
             raise UsageError(str(exc)) from None
 
         def keep(reply: api.Reply) -> None:
-            self.shell.user_ns["_chat"] = reply
+            self._shell.user_ns["_chat"] = reply
             if args.out:
-                self.shell.user_ns[args.out] = reply
+                self._shell.user_ns[args.out] = reply
 
         try:
             await api.chat(
@@ -300,7 +309,7 @@ class ChatMagics(Magics):
         return [f"{call}.chat({match['line'] or ''!r}, {body!r})\n"]
 
     def _can_await(self) -> bool:
-        shell = self.shell
+        shell = self._shell
         return bool(shell.autoawait) and shell.loop_runner is _asyncio_runner
 
 

@@ -19,7 +19,7 @@ import json
 import math
 import time
 import typing
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,7 +252,7 @@ class Replayer:
 
     async def stream(
         self, request: Mapping[str, Any], *, conversation: str | None
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """The recorded events; a recording of a stopped answer stops the same way."""
         try:
             recording = self.find(request, conversation)

@@ -249,4 +249,5 @@ def sent_options(request: Mapping[str, Any]) -> dict[str, Any]:
     shared, so no value that looks like a key is ever written to them.
     """
     sent = {k: v for k, v in request.items() if k not in ("model", "messages", "extra_body")}
-    return redacted({**sent, **request.get("extra_body", {})})
+    options: dict[str, Any] = redacted({**sent, **request.get("extra_body", {})})
+    return options

@@ -59,7 +59,8 @@ class Source:
 
     def describe(self, exc: BaseException) -> StreamError:
         """An exception nothing else turned into an error, without the key."""
-        return scrub(unexpected_error(exc), secrets_of(self.endpoint and self.endpoint.client))
+        client = self.endpoint.client if self.endpoint is not None else None
+        return scrub(unexpected_error(exc), secrets_of(client))
 
     async def aclose(self) -> None:
         if self.endpoint is not None:

@@ -150,7 +150,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def view_bundle(self) -> dict[str, Any]:
         """The widget-view part of a display bundle."""
-        data = self._repr_mimebundle_()
+        data: Any = self._repr_mimebundle_()
         if isinstance(data, tuple):
             data = data[0]
         return {k: v for k, v in (data or {}).items() if k != "text/plain"}
