@@ -14,12 +14,14 @@ cancellation is re-raised. Only `%%chat` turns it into `ChatInterrupted`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .answer import answer
-from .conversation import CONVERSATIONS, DEFAULT, Exchange
-from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
+from .conversation import CONVERSATIONS, Exchange
+from .endpoint import EndpointError, default_model, open_endpoint
+from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
 from .reply import Reply
 from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
@@ -47,30 +49,27 @@ class ChatInterrupted(Exception):
 async def chat(
     prompt: str,
     *,
-    model: str | None = None,
-    conversation: str = DEFAULT,
-    new: bool = False,
-    system: str | None = None,
-    default_system: str | None = None,
-    max_history: int | None = None,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    options: Mapping[str, Any] | None = None,
     cell_id: str | None = None,
-    read_timeout: float = DEFAULT_READ_TIMEOUT,
-    max_height: int = 480,
     on_reply: Callable[[Reply], None] | None = None,
+    **options: Any,
 ) -> Reply:
     """Ask `prompt` in `conversation`, stream the answer into a widget, return the reply.
 
-    `system` sets the conversation's system prompt from now on; `default_system`
-    applies only to a conversation that has none. Stopped answers are recorded
-    as their partial text; errored ones are not recorded. `on_reply` receives
-    the reply even when cancellation ends the answer (and is then re-raised).
+    The keywords are the options of `options.OPTIONS` (model, conversation, new,
+    system, temperature, ...). `system` sets the conversation's system prompt from
+    now on; `default_system` applies only to a conversation that has none.
+    Stopped answers are recorded as their partial text; errored ones are not
+    recorded. `on_reply` receives the reply even when cancellation ends the
+    answer (and is then re-raised).
     """
-    thread = CONVERSATIONS.new(conversation) if new else CONVERSATIONS.get(conversation)
+    check_keywords("chat", options)
+    given = {name: options.get(name, option.default) for name, option in KEYWORDS.items()}
+    name, max_history = given["conversation"], given["max_history"]
+    thread = CONVERSATIONS.new(name) if given["new"] else CONVERSATIONS.get(name)
     notices = []
-    system_notice = thread.set_system(system, cell_id=cell_id, default=default_system)
+    system_notice = thread.set_system(
+        given["system"], cell_id=cell_id, default=given["default_system"]
+    )
     if system_notice:
         notices.append(system_notice)
     outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history)
@@ -80,18 +79,17 @@ async def chat(
             f"{outgoing.sent} sent."
         )
     request = build_request(
-        model or default_model(),
+        given["model"] or default_model(),
         outgoing.messages,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        options=options,
+        options=given["options"],
+        **{key: given[key] for key in REQUEST_PARAMETERS},
     )
     answered = await answer(
         request,
         notice=" ".join(notices),
-        conversation=conversation,
-        read_timeout=read_timeout,
-        max_height=max_height,
+        conversation=name,
+        read_timeout=given["read_timeout"],
+        max_height=given["max_height"],
         cell_id=cell_id,
     )
     reply = answered.reply
@@ -102,6 +100,17 @@ async def chat(
     if answered.cancelled is not None:
         raise answered.cancelled
     return reply
+
+
+_signature = inspect.signature(chat)
+chat.__signature__ = _signature.replace(  # type: ignore[attr-defined]
+    parameters=[
+        _signature.parameters["prompt"],
+        *keyword_parameters(),
+        _signature.parameters["cell_id"],
+        _signature.parameters["on_reply"],
+    ]
+)
 
 
 async def stream_text(

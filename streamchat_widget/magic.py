@@ -18,7 +18,7 @@ import re
 import shlex
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from IPython.core.async_helpers import _asyncio_runner
@@ -30,16 +30,25 @@ from IPython.core.magic_arguments import (
     argument,
     magic_arguments,
 )
-from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, validate
+from traitlets import TraitError, validate
 
 from . import api, stop_listener
-from .conversation import CONVERSATIONS, DEFAULT, TranscriptError
-from .endpoint import DEFAULT_READ_TIMEOUT, EndpointError, default_model, open_endpoint
+from .conversation import CONVERSATIONS, TranscriptError
+from .endpoint import EndpointError, default_model, open_endpoint
+from .options import CELL_OPTIONS, chat_keywords, config_traits
 from .recording import SESSION, Recorder, RecordingError, Replayer
 from .request import RequestError, check_options, fill_vars, parse_option
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
 SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models", "record", "replay")
+
+
+def _cell_arguments(magic: Callable[..., Any]) -> Any:
+    """`@magic_arguments()` with one `@argument` per cell option, in declaration order."""
+    for option in reversed(CELL_OPTIONS):
+        flags, extras = option.argument()
+        magic = argument(*flags, **extras)(magic)
+    return magic_arguments()(magic)
 
 
 @magics_class
@@ -50,31 +59,8 @@ class ChatMagics(Magics):
     the environment (`STREAMCHAT_MODEL`), then the built-in default.
     """
 
-    model = Unicode(
-        "", help="Default model. Empty: $STREAMCHAT_MODEL, else 'demo' offline or 'gpt-4o-mini'."
-    ).tag(config=True)
-    system = Unicode("", help="System prompt for conversations that set none.").tag(config=True)
-    temperature = Float(None, allow_none=True, help="Default temperature.").tag(config=True)
-    max_tokens = Int(None, allow_none=True, help="Default max_tokens.").tag(config=True)
-    max_history = Int(
-        None, allow_none=True, help="Send at most this many earlier exchanges (None: all)."
-    ).tag(config=True)
-    conversation = Unicode(DEFAULT, help="Conversation used without -c.").tag(config=True)
-    vars = Bool(False, help="Fill {name} in prompts from the namespace, as --vars.").tag(
-        config=True
-    )
-    options = Dict(
-        help="Default request options, as -o KEY=VALUE (the same keys are refused)."
-    ).tag(config=True)
-    max_height = Int(480, help="Height (px) of an answer's scroll area in the widget.").tag(
-        config=True
-    )
-    replay_speed = Float(
-        1.0, help="Replay at this many times the recorded pace (0: no waiting)."
-    ).tag(config=True)
-    timeout = Float(
-        DEFAULT_READ_TIMEOUT, help="Seconds to wait for the server's next bytes before giving up."
-    ).tag(config=True)
+    # The traits are declared with the options, in `options.OPTIONS`.
+    locals().update(config_traits())
 
     @validate("options")
     def _check_options(self, proposal: Any) -> dict[str, Any]:
@@ -91,6 +77,10 @@ class ChatMagics(Magics):
         self.conversations = CONVERSATIONS
         self._cell_id: str | None = None
 
+    def _configured(self, name: str) -> Any:
+        """A setting by its trait name (the traits are made from `options.OPTIONS`)."""
+        return getattr(self, name)
+
     @property
     def _shell(self) -> InteractiveShell:
         """The shell the extension registered this with (typed as optional by IPython)."""
@@ -103,20 +93,7 @@ class ChatMagics(Magics):
         self._cell_id = getattr(info, "cell_id", None)
 
     @no_var_expand
-    @magic_arguments()
-    @argument("-m", "--model", help="Model to ask (default: ChatMagics.model).")
-    @argument("-c", "--conversation", help="Conversation to continue (created on first use).")
-    @argument("--new", action="store_true", help="Start the conversation afresh with this cell.")
-    @argument("-s", "--system", help="System prompt for this conversation, from this cell on.")
-    @argument("-t", "--temperature", type=float, help="Sampling temperature.")
-    @argument("--max-tokens", type=int, help="Most tokens to generate.")
-    @argument("--max-history", type=int, help="Send at most N earlier exchanges.")
-    @argument(
-        "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
-        help="Request option sent as is (VALUE parsed as JSON if it can be). Repeatable.",
-    )  # fmt: skip
-    @argument("--out", metavar="NAME", help="Also store the reply in this variable.")
-    @argument("--vars", action="store_true", help="Fill {name} from the namespace ({{ }} stay).")
+    @_cell_arguments
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> None:
         """Send the cell body as a prompt; the answer streams into a widget below.
@@ -139,11 +116,15 @@ class ChatMagics(Magics):
             raise UsageError(f"--out needs a Python name, got {args.out!r}")
         if not cell.strip():
             raise UsageError("%%chat needs a prompt: write it in the cell, below %%chat.")
+        configured = self.trait_values()
+        keywords = chat_keywords(args, configured)
         try:
-            prompt = fill_vars(cell, self._shell.user_ns) if args.vars or self.vars else cell
-            options = dict(self.options)
-            options.update(parse_option(text) for text in args.option)
-            check_options(options, "ChatMagics.options")  # also when changed in place
+            prompt = (
+                fill_vars(cell, self._shell.user_ns) if args.vars or configured["vars"] else cell
+            )
+            keywords["options"] = dict(configured["options"])
+            keywords["options"].update(parse_option(text) for text in args.option)
+            check_options(keywords["options"], "ChatMagics.options")  # also when changed in place
         except RequestError as exc:
             raise UsageError(str(exc)) from None
 
@@ -153,22 +134,7 @@ class ChatMagics(Magics):
                 self._shell.user_ns[args.out] = reply
 
         try:
-            await api.chat(
-                prompt,
-                model=args.model or self.model or None,
-                conversation=args.conversation or self.conversation,
-                new=args.new,
-                system=args.system,
-                default_system=self.system or None,
-                max_history=args.max_history if args.max_history is not None else self.max_history,
-                temperature=args.temperature if args.temperature is not None else self.temperature,
-                max_tokens=args.max_tokens if args.max_tokens is not None else self.max_tokens,
-                options=options,
-                cell_id=self._cell_id,
-                read_timeout=self.timeout,
-                max_height=self.max_height,
-                on_reply=keep,
-            )
+            await api.chat(prompt, cell_id=self._cell_id, on_reply=keep, **keywords)
         except asyncio.CancelledError:
             # The kernel interrupt: the reply is kept (above); Run All halts on one line.
             raise api.ChatInterrupted(
@@ -184,14 +150,14 @@ class ChatMagics(Magics):
         if words[0] in ("save", "load"):
             parser.add_argument("path")
         if words[0] in ("history", "reset", "save", "load"):
-            parser.add_argument("-c", "--conversation", default=self.conversation)
+            parser.add_argument("-c", "--conversation", default=self._configured("conversation"))
         if words[0] == "reset":
             parser.add_argument("--all", action="store_true")
         if words[0] in ("record", "replay"):
             parser.add_argument("path", nargs="?")
             parser.add_argument("--stop", action="store_true")
         if words[0] == "replay":
-            parser.add_argument("--speed", type=float, default=self.replay_speed)
+            parser.add_argument("--speed", type=float, default=self._configured("replay_speed"))
         args = _parse(parser, words[1] if len(words) > 1 else "")
         getattr(self, f"_{words[0]}")(args)
 
@@ -271,7 +237,7 @@ class ChatMagics(Magics):
         run_blocking(self._list_models())
 
     async def _list_models(self) -> None:
-        model = self.model or default_model()
+        model = self._configured("model") or default_model()
         try:
             endpoint = open_endpoint(model)
         except EndpointError as exc:

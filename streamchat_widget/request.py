@@ -226,16 +226,16 @@ def build_request(
     model: str,
     messages: list[dict[str, str]],
     *,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
     options: Mapping[str, Any] | None = None,
+    **parameters: Any,
 ) -> dict[str, Any]:
-    """The `create()` arguments; options that `check_options` refuses raise `RequestError`."""
+    """The `create()` arguments; options that `check_options` refuses raise `RequestError`.
+
+    `parameters` are the request parameters with options of their own
+    (`options.REQUEST_PARAMETERS`: temperature, max_tokens); None leaves one out.
+    """
     request: dict[str, Any] = {"model": model, "messages": messages}
-    if temperature is not None:
-        request["temperature"] = temperature
-    if max_tokens is not None:
-        request["max_tokens"] = max_tokens
+    request.update({k: v for k, v in parameters.items() if v is not None})
     if options:
         check_options(options, "options")
         request["extra_body"] = dict(options)

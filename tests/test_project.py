@@ -11,12 +11,12 @@ import ast
 import json
 import os
 import sys
-import tomllib
 import zipfile
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -62,7 +62,8 @@ def _package_imports(name: str, tree: ast.Module) -> set[str]:
 
 
 def test_every_imported_library_is_declared():
-    declared = {canonicalize_name(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
+    requirements = PYPROJECT["project"]["dependencies"]
+    declared = {canonicalize_name(Requirement(r).name) for r in requirements}
     providers = packages_distributions()
     missing = {}
     for name, tree in _modules().items():
@@ -116,8 +117,7 @@ def test_no_function_in_the_package_is_longer_than_the_bar():
 
 def test_the_package_has_no_import_cycle():
     graph = {name: _package_imports(name, tree) for name, tree in _modules().items()}
-    cycles = [path for path in _cycles(graph)]
-    assert cycles == []
+    assert _cycles(graph) == []
 
 
 def test_the_cycle_check_finds_a_cycle():
