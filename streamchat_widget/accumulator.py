@@ -22,6 +22,7 @@ from .stream import (
     ToolCallDelta,
     Usage,
 )
+from .vocabulary import SourceLabel, Status
 
 
 @dataclass
@@ -72,12 +73,12 @@ class Accumulator:
 
     def reply(
         self,
-        status: str,
+        status: Status,
         error: StreamError | None,
         request: Mapping[str, Any],
         *,
         conversation: str | None,
-        source: str,
+        source: SourceLabel,
         notice: str,
     ) -> Reply:
         """The reply as it stands; `error` is what ended the answer, if anything did."""

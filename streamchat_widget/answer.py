@@ -29,6 +29,7 @@ from .request import sent_options
 from .source import Source, open_source
 from .stop_listener import stop_heard
 from .stream import Event, ReasoningDelta, RefusalDelta, StreamError, TextDelta, clean_text
+from .vocabulary import DONE, ERROR, STOPPED, Status
 from .widget import ChatWidget
 
 __all__ = ["Answered", "Reply", "answer"]
@@ -194,17 +195,17 @@ async def _wait(task: asyncio.Task[None], stop: _Stop) -> asyncio.CancelledError
     return None
 
 
-def _outcome(task: asyncio.Task[None], ctx: AnswerContext) -> tuple[str, StreamError | None]:
+def _outcome(task: asyncio.Task[None], ctx: AnswerContext) -> tuple[Status, StreamError | None]:
     """The status the answer ends with, and the error that ended it, if any."""
     if not task.done():
         task.add_done_callback(_retrieve)
-        return ("error", ctx.acc.error) if ctx.acc.error else ("stopped", None)
+        return (ERROR, ctx.acc.error) if ctx.acc.error else (STOPPED, None)
     failure = None if task.cancelled() else task.exception()
     if failure is not None:
-        return "error", ctx.source.describe(failure)
+        return ERROR, ctx.source.describe(failure)
     if ctx.acc.error is not None:
-        return "error", ctx.acc.error
-    return ("stopped", None) if task.cancelled() else ("done", None)
+        return ERROR, ctx.acc.error
+    return (STOPPED, None) if task.cancelled() else (DONE, None)
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:
@@ -213,7 +214,7 @@ def _retrieve(task: asyncio.Task[None]) -> None:
         task.exception()
 
 
-def _finish(ctx: AnswerContext, status: str, error: StreamError | None) -> Reply:
+def _finish(ctx: AnswerContext, status: Status, error: StreamError | None) -> Reply:
     """The one place an answer ends; it never raises.
 
     Recording, the widget's last update and the static copy each may fail; any
@@ -251,7 +252,7 @@ def _failed(ctx: AnswerContext, reply: Reply, title: str, exc: Exception, hint: 
         card = {**earlier, "message": f"{earlier['message']} Then: {title.lower()} ({message})."}
     else:
         card = StreamError(title, message, hint).as_dict()
-    return dataclasses.replace(reply, status="error", error=card)
+    return dataclasses.replace(reply, status=ERROR, error=card)
 
 
 def _show(ctx: AnswerContext, reply: Reply) -> None:
@@ -274,7 +275,7 @@ def _show_plainly(ctx: AnswerContext, reply: Reply) -> None:
     Where even the display cannot be replaced, the widget stays, showing the card.
     """
     with contextlib.suppress(Exception):
-        ctx.widget.finish("error", retrying="", error=reply.error or {})
+        ctx.widget.finish(ERROR, retrying="", error=reply.error or {})
     try:
         data, _ = static_copy.bundle(reply, ctx.source.host, {})
         ctx.handle.update(data, raw=True)

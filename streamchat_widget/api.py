@@ -25,6 +25,7 @@ from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_param
 from .reply import Reply
 from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
+from .vocabulary import KEPT
 
 __all__ = ["ChatError", "ChatInterrupted", "Reply", "chat", "stream_text"]
 
@@ -93,7 +94,7 @@ async def chat(
         cell_id=cell_id,
     )
     reply = answered.reply
-    if reply.status in ("done", "stopped"):
+    if reply.status in KEPT:
         thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
     if on_reply is not None:
         on_reply(reply)

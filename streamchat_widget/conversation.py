@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .vocabulary import DONE, Status
+
 DEFAULT = "default"
 
 
@@ -28,7 +30,7 @@ class TranscriptError(ValueError):
 class Exchange:
     user: str
     assistant: str
-    status: str = "done"
+    status: Status = DONE
     cell_id: str | None = None
 
 

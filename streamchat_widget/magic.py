@@ -38,6 +38,7 @@ from .endpoint import EndpointError, default_model, open_endpoint
 from .options import CELL_OPTIONS, chat_keywords, config_traits
 from .recording import SESSION, Recorder, RecordingError, Replayer
 from .request import RequestError, check_options, fill_vars, parse_option
+from .vocabulary import STOPPED
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
 SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models", "record", "replay")
@@ -171,7 +172,7 @@ class ChatMagics(Magics):
                 print(f"[system] {conversation.systems[position]}\n")
             if position < len(conversation.exchanges):
                 exchange, number = conversation.exchanges[position], position + 1
-                mark = " (stopped)" if exchange.status == "stopped" else ""
+                mark = " (stopped)" if exchange.status == STOPPED else ""
                 print(f"[{number}] user: {exchange.user}\n[{number}] assistant{mark}: "
                       f"{exchange.assistant}\n")  # fmt: skip
         if not conversation.exchanges:

@@ -35,13 +35,13 @@ from .stream import (
     ToolCallDelta,
     Usage,
 )
+from .vocabulary import ENDED, STOPPED, STREAMING
 
 _EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (TextDelta, ReasoningDelta, RefusalDelta, ToolCallDelta, Usage, Finish, StreamError)
 }
 _FIELD_TYPES = {name: typing.get_type_hints(cls) for name, cls in _EVENT_TYPES.items()}
-STATUSES = ("done", "stopped", "error")
 # JSON leaves these raw inside strings, and `str.splitlines()` splits on them.
 _LINE_BREAKS = ("\u2028", "\u2029", "\x85")
 # A replay miss names the closest recorded prompt; bounded, as it runs on the kernel's loop.
@@ -109,8 +109,8 @@ class Recording:
         conversation = data.get("conversation")
         if conversation is not None and not isinstance(conversation, str):
             raise RecordingError("'conversation' must be text")
-        if data.get("status") not in STATUSES:
-            raise RecordingError(f"'status' must be one of {', '.join(STATUSES)}")
+        if data.get("status") not in ENDED:
+            raise RecordingError(f"'status' must be one of {', '.join(ENDED)}")
         events = data.get("events")
         if not isinstance(events, list):
             raise RecordingError("'events' must be a list")
@@ -173,7 +173,7 @@ class Recorder:
             raise RecordingError(f"cannot record to {path}: {reason}") from None
 
     def start(self, request: Mapping[str, Any], *, conversation: str | None) -> Recording:
-        return Recording(normalized(request), status="streaming", conversation=conversation)
+        return Recording(normalized(request), status=STREAMING, conversation=conversation)
 
     def write(self, recording: Recording, status: str) -> None:
         recording.status = status
@@ -265,7 +265,7 @@ class Replayer:
                 await asyncio.sleep((t - elapsed) / self.speed)
             elapsed = t
             yield event
-        if recording.status == "stopped":
+        if recording.status == STOPPED:
             current = asyncio.current_task()
             if current is not None:
                 current.cancel()

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .vocabulary import MODEL_ENDPOINT, SourceLabel, Status
+
 
 @dataclass
 class Reply:
     """An answer as a Python value; `str(reply)` is its text."""
 
     text: str
-    status: str  # "done", "stopped" or "error" once the answer has ended
+    status: Status  # one of vocabulary.ENDED once the answer has ended
     model: str
     messages: list[dict[str, Any]]
     reasoning: str = ""
@@ -26,7 +28,7 @@ class Reply:
     tool_calls: list[dict[str, str]] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     conversation: str | None = None
-    source: str = ""  # "offline demo", "replay", or "" for a model's endpoint
+    source: SourceLabel = MODEL_ENDPOINT
     notice: str = ""  # what the widget noted: history left out, system prompt set, tool calls
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from .stream import (
     unexpected_error,
     whole_characters,
 )
+from .vocabulary import DEMO, MODEL_ENDPOINT, REPLAY, SourceLabel
 
 DEMO_NOTICE = (
     "No API key or base URL is set, so the offline demo model answered. "
@@ -32,7 +33,7 @@ DEMO_ASKED_NOTICE = "The offline demo model answered at your request; no model w
 
 @dataclass
 class Source:
-    label: str  # the widget's badge and `Reply.source`: "", "offline demo" or "replay"
+    label: SourceLabel  # the widget's badge and `Reply.source`
     host: str  # for the provenance: host and port, never credentials
     notice: str = ""
     endpoint: Endpoint | None = None
@@ -77,12 +78,12 @@ def open_source(
     """The replay when one is on, else the model's endpoint (or the offline demo)."""
     replayer = SESSION.replayer
     if replayer is not None:
-        return Source("replay", "replay", replayer=replayer)
+        return Source(REPLAY, "replay", replayer=replayer)
     try:
         endpoint = open_endpoint(model, read_timeout=read_timeout, on_retry=on_retry)
     except EndpointError as exc:
-        return Source("", "", failure=StreamError(exc.title, str(exc)))
+        return Source(MODEL_ENDPOINT, "", failure=StreamError(exc.title, str(exc)))
     if endpoint.demo:
         notice = DEMO_ASKED_NOTICE if configured() else DEMO_NOTICE
-        return Source("offline demo", endpoint.host, notice, endpoint=endpoint)
-    return Source("", endpoint.host, endpoint=endpoint)
+        return Source(DEMO, endpoint.host, notice, endpoint=endpoint)
+    return Source(MODEL_ENDPOINT, endpoint.host, endpoint=endpoint)

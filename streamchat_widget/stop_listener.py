@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from .vocabulary import STOP
+
 # Stop functions of the answers streaming now, by their widget's comm id.
 _STOPS: dict[str, Callable[[], None]] = {}
 _tap: _Tap | None = None
@@ -146,6 +148,6 @@ def _addressed_stop(session: Any, frames: list[Any]) -> Callable[[], None] | Non
     if not isinstance(data, dict) or data.get("method") != "custom":
         return None
     custom = data.get("content")
-    if not isinstance(custom, dict) or custom.get("type") != "stop":
+    if not isinstance(custom, dict) or custom.get("type") != STOP:
         return None
     return _STOPS.get(str(content.get("comm_id")))

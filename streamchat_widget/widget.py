@@ -21,9 +21,10 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .vocabulary import DELTA, STATUSES, STOP, Status
+
 STATIC = Path(__file__).parent / "static"
 FLUSH_INTERVAL = 0.04
-STATUSES = ("streaming", "done", "stopped", "error")
 
 
 class MarkdownRuntime(anywidget.AnyWidget):
@@ -56,7 +57,7 @@ class ChatWidget(anywidget.AnyWidget):
     model_name = traitlets.Unicode("").tag(sync=True)
     conversation = traitlets.Unicode("").tag(sync=True)
     max_height = traitlets.Int(480).tag(sync=True)
-    badge = traitlets.Unicode("").tag(sync=True)  # "offline demo", "replay"
+    badge = traitlets.Unicode("").tag(sync=True)  # vocabulary.SOURCES
     notice = traitlets.Unicode("").tag(sync=True)
     retrying = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict().tag(sync=True)
@@ -81,7 +82,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._stop_callbacks.append(callback)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "stop":
+        if isinstance(content, dict) and content.get("type") == STOP:
             for callback in list(self._stop_callbacks):
                 callback()
 
@@ -128,9 +129,9 @@ class ChatWidget(anywidget.AnyWidget):
             parts.clear()
         self._seq += 1
         # `pieces`: streamed pieces so far (about one token each), for a live tokens/s.
-        self.send({"type": "delta", "seq": self._seq, "pieces": self._pieces, **message})
+        self.send({"type": DELTA, "seq": self._seq, "pieces": self._pieces, **message})
 
-    def finish(self, status: str, **final: Any) -> None:
+    def finish(self, status: Status, **final: Any) -> None:
         """Send what is pending, then the final status and figures in one update.
 
         The status is set even if sending what was pending fails (that failure is

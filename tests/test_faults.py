@@ -216,16 +216,18 @@ def test_the_key_never_appears_in_outputs_or_state(kernel, server):
 def test_a_new_answer_from_the_same_cell_stops_the_live_one(kernel, server):
     server.add_model("slow", Plan(tokens=TOKENS, delay=0.02))
     kernel.widgets.clear()
-    code = """
-import asyncio, streamchat_widget
-old = asyncio.ensure_future(streamchat_widget.chat("old", model="slow", cell_id="same-cell"))
-await asyncio.sleep(0.3)
-new = await streamchat_widget.chat("new", model="echo", cell_id="same-cell")
-print((await old).status, new.status)
-"""
-    execution = kernel.run(code)
+    kernel.run(
+        "import asyncio, streamchat_widget\n"
+        "old = asyncio.ensure_future(\n"
+        '    streamchat_widget.chat("old", model="slow", cell_id="same-cell")\n'
+        ")"
+    )
+    (slow_request,) = server.wait_for_requests(1)  # the old answer is streaming now
+    execution = kernel.run(
+        'new = await streamchat_widget.chat("new", model="echo", cell_id="same-cell")\n'
+        "print((await old).status, new.status)"
+    )
     assert execution.stdout == "stopped done\n"
-    slow_request = next(r for r in server.requests if (r.body or {}).get("model") == "slow")
     assert server.wait_for_disconnect(slow_request.id, timeout=2).disconnected
 
 
