@@ -214,15 +214,17 @@ def test_the_key_never_appears_in_outputs_or_state(kernel, server):
 
 
 def test_a_new_answer_from_the_same_cell_stops_the_live_one(kernel, server):
-    server.add_model("slow", Plan(tokens=TOKENS, delay=0.02))
+    server.add_model("slow", Plan(tokens=TOKENS, delay=0.1))  # 30 s unless stopped
     kernel.widgets.clear()
-    kernel.run(
+    started = kernel.run(
         "import asyncio, streamchat_widget\n"
         "old = asyncio.ensure_future(\n"
         '    streamchat_widget.chat("old", model="slow", cell_id="same-cell")\n'
         ")"
     )
-    (slow_request,) = server.wait_for_requests(1)  # the old answer is streaming now
+    # The old answer streams: its first delta has reached the front end.
+    kernel.pump(started, until=lambda _: any(w.deltas for w in kernel.chat_widgets()), timeout=10)
+    (slow_request,) = server.requests
     execution = kernel.run(
         'new = await streamchat_widget.chat("new", model="echo", cell_id="same-cell")\n'
         "print((await old).status, new.status)"
