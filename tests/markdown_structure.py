@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Union
+from typing import TypeAlias
 
-Node = Union[str, list]
+Node: TypeAlias = str | list
 
-BLOCK = frozenset(
-    "p h1 h2 h3 h4 h5 h6 ul ol li blockquote pre table thead tbody tr th td hr".split()
-)
-VOID = frozenset("br hr img input wbr".split())
+BLOCK = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "hr",
+    "table", "thead", "tbody", "tr", "th", "td",
+})  # fmt: skip
+VOID = frozenset(("br", "hr", "img", "input", "wbr"))
 UNWRAP = frozenset(("span", "div"))
 DROP = frozenset(("button", "script", "style"))
 _SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -86,8 +87,12 @@ def _children(node: list, in_pre: bool) -> list[Node]:
             continue
         ctag, cattrs = child[0], child[1]
         if "streamchat-remote-image" in cattrs.get("class", "").split():
-            out.append(["remote-image", {"alt": cattrs.get("data-alt", ""),
-                                         "src": cattrs.get("data-src", "")}])
+            out.append(
+                [
+                    "remote-image",
+                    {"alt": cattrs.get("data-alt", ""), "src": cattrs.get("data-src", "")},
+                ]
+            )
         elif ctag in DROP:
             continue
         elif ctag in UNWRAP:
@@ -119,9 +124,7 @@ def _trim(items: list[Node], block: bool) -> list[Node]:
         if isinstance(item, str):
             if (block and i == 0) or (i > 0 and _is_break(items[i - 1])):
                 item = item.lstrip(" ")
-            if (block and i == len(items) - 1) or (
-                i + 1 < len(items) and _is_break(items[i + 1])
-            ):
+            if (block and i == len(items) - 1) or (i + 1 < len(items) and _is_break(items[i + 1])):
                 item = item.rstrip(" ")
             if item == "":
                 continue
@@ -129,9 +132,22 @@ def _trim(items: list[Node], block: bool) -> list[Node]:
     return result
 
 
-def structure(fragment: str) -> list[Node]:
-    """The canonical tree of an HTML fragment (see the module docstring)."""
+def structure(fragment: str, within: str | None = None) -> list[Node]:
+    """The canonical tree of an HTML fragment, or of the first element with class `within`."""
     tree = _Tree()
     tree.feed(fragment)
     tree.close()
-    return _children(tree.root, False)
+    node = tree.root if within is None else _find(tree.root, within)
+    if node is None:
+        raise ValueError(f"no element with class {within!r}")
+    return _children(["#root", {}, *node[2:]], False)
+
+
+def _find(node: list, cls: str) -> list | None:
+    if cls in node[1].get("class", "").split():
+        return node
+    for child in node[2:]:
+        found = None if isinstance(child, str) else _find(child, cls)
+        if found is not None:
+            return found
+    return None
