@@ -131,6 +131,13 @@ _BOX = (
 )
 PLAIN_LIMIT = 4000
 _QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
+# Every colour is a theme variable (the fallbacks serve nbviewer and exports), so Dark
+# stays readable; the live card (widget.css) uses the same ones.
+_ERROR = (
+    "border-left:3px solid var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px;"
+    "background:var(--jp-layout-color1,transparent);color:var(--jp-content-font-color1,inherit)"
+)
+_HINT = "font-size:var(--jp-ui-font-size1,12px);color:var(--jp-content-font-color2,#555)"
 # Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
 # nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
 _COPY_SCRIPT = """<script>(function (me) {
@@ -216,10 +223,11 @@ def to_html(reply: Reply) -> str:
         )
     if reply.error:
         parts.append(
-            '<div class="streamchat-error" role="alert" style="border-left:3px solid '
-            'var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px">'
-            f"<strong>{esc(reply.error['title'])}</strong> {esc(reply.error['message'])}"
-            f'<div style="{_QUIET}">{esc(reply.error.get("hint", ""))}</div></div>'
+            f'<div class="streamchat-error" role="alert" style="{_ERROR}">'
+            f'<strong class="streamchat-error-title">{esc(reply.error["title"])}</strong> '
+            f'<span class="streamchat-error-message">{esc(reply.error["message"])}</span>'
+            f'<div class="streamchat-error-hint" style="{_HINT}">'
+            f"{esc(reply.error.get('hint', ''))}</div></div>"
         )
     parts.append(f'<div class="streamchat-footer" style="{_QUIET}">{esc(footer(reply))}</div>')
     # Every "<" escaped: the answer cannot close this element and become markup.
