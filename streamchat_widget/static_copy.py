@@ -82,7 +82,11 @@ def _image(self, tokens, idx, options, env) -> str:
     if src.lower().startswith("data:image/"):
         return self.image(tokens, idx, options, env)
     esc = html.escape
-    if urlsplit(src).scheme.lower() not in ("", "http", "https"):
+    try:
+        scheme = urlsplit(src).scheme.lower()
+    except ValueError:  # not a URL a browser could fetch either
+        return esc(alt)
+    if scheme not in ("", "http", "https"):
         return esc(alt)
     marks = f'class="streamchat-remote-image" data-src="{esc(src)}" data-alt="{esc(alt)}"'
     opened = sum({"link_open": 1, "link_close": -1}.get(t.type, 0) for t in tokens[:idx])

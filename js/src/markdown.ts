@@ -55,6 +55,11 @@ const marked = new Marked({
     html: () => undefined,
     tag: () => undefined,
     // Bare URLs need a scheme, as in the saved copy: `www.example.com` stays text.
+    // A definition markdown-it refuses is a paragraph there: here too.
+    def(this: Tokenizer, src: string) {
+      const token = Tokenizer.prototype.def.call(this, src);
+      return token && refusedLink(token.href) ? undefined : token;
+    },
     url(this: Tokenizer, src: string) {
       const token = Tokenizer.prototype.url.call(this, src);
       return token && token.raw.toLowerCase().startsWith("www.") ? undefined : token;
