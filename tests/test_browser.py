@@ -519,7 +519,7 @@ CONTRAST = """(elements) => {
 
 LIVE_ERROR_CELL = (
     "from streamchat_widget.widget import ChatWidget\n"
-    "ChatWidget(status='error', model_name='m', error={'title': 'Bad request', "
+    "ChatWidget(status='error', model_name='m', badge='replay', error={'title': 'Bad request', "
     "'message': 'The server refused the request.', "
     "'hint': 'Check the options sent with this cell.'})"
 )
@@ -537,7 +537,7 @@ def _set_theme(page, theme: str) -> None:
     )
 
 
-def test_error_cards_are_readable_in_light_and_dark(lab, browser, server):
+def test_error_cards_and_badges_are_readable_in_light_and_dark(lab, browser, server):
     server.add_model(
         "refusing", Plan(status=400, error_body={"error": {"message": "bad option 'tempurature'"}})
     )
@@ -567,6 +567,9 @@ def test_error_cards_are_readable_in_light_and_dark(lab, browser, server):
                 ]
                 for measured in page.evaluate(CONTRAST, handles):
                     assert measured["ratio"] >= 4.5, (theme, where, measured)
+            badge = page.locator(".streamchat-badge:not(.jp-RenderedHTMLCommon *)")
+            [measured] = page.evaluate(CONTRAST, [badge.element_handle()])
+            assert measured["ratio"] >= 4.5, (theme, "badge", measured)
     finally:
         _set_theme(page, "JupyterLab Light")
         page.close()
