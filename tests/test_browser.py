@@ -464,6 +464,8 @@ def test_a_click_loads_a_remote_image_once(lab, browser, server, image_server):
         live = page.locator('.streamchat[data-status="streaming"]')
         button = live.get_by_role("button", name=f"Load image from {url}")
         button.wait_for(timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        live.locator(".streamchat-remote-image").screenshot(path=str(ARTIFACTS / "image-held.png"))
         _round_trip(page, image_server, "before-click.png")
         assert _image_requests(image_server, requested, "/clicked.png") == []
 
@@ -535,6 +537,8 @@ def _set_theme(page, theme: str) -> None:
         "() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color1').trim()"
         f" {'===' if light == 'true' else '!=='} 'white'"
     )
+    # A theme change shows JupyterLab's splash over the page while it fades out.
+    page.wait_for_function("() => !document.querySelector('#jupyterlab-splash')")
 
 
 def test_error_cards_and_badges_are_readable_in_light_and_dark(lab, browser, server):

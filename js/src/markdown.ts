@@ -134,7 +134,7 @@ function imagePlaceholder(src: string, alt: string, title: string | null, loaded
   holder.dataset.alt = alt;
   const label = document.createElement("span");
   label.className = "streamchat-remote-image-alt";
-  label.textContent = alt ? `🖼 ${alt}` : "🖼 image";
+  label.textContent = alt ? `Image: ${alt}` : "Image";
   const url = document.createElement("span");
   url.className = "streamchat-remote-image-url";
   url.textContent = src;
