@@ -60,6 +60,11 @@ const marked = new Marked({
       const token = Tokenizer.prototype.def.call(this, src);
       return token && refusedLink(token.href) ? undefined : token;
     },
+    // Strikethrough takes two tildes, as in the saved copy: `H~2~O` and `~5 min` stay text.
+    del(this: Tokenizer, src: string, masked: string, previous?: string) {
+      const token = Tokenizer.prototype.del.call(this, src, masked, previous);
+      return token && !token.raw.startsWith("~~") ? undefined : token;
+    },
     url(this: Tokenizer, src: string) {
       const token = Tokenizer.prototype.url.call(this, src);
       return token && token.raw.toLowerCase().startsWith("www.") ? undefined : token;
