@@ -1,10 +1,12 @@
 // Incremental, sanitized Markdown for a streaming answer.
-// Finished blocks (text before a blank line outside a code fence) are rendered
-// once and never touched again; only the open tail block is re-rendered, and
-// only when the view asks (once per animation frame). Re-parsing the whole
-// answer per token is O(n^2) and blows the frame budget on long answers.
-// Model output is untrusted: raw HTML in it is shown as text, and everything
-// marked produces still passes through DOMPurify before it touches the DOM.
+// Finished blocks (top-level blocks CommonMark has closed) are rendered once and
+// never touched again; only the open tail is re-rendered, and only when the view
+// asks (once per animation frame). Re-parsing the whole answer per token is
+// O(n^2) and blows the frame budget on long answers. The result says what the
+// saved text/html copy (static_copy.py, markdown-it) says: tests/markdown_cases.json.
+// Model output is untrusted: raw HTML in it is shown as text, everything marked
+// produces still passes through DOMPurify before it touches the DOM, and remote
+// images wait for a click.
 
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
