@@ -1,2 +1,2 @@
-// esbuild bundles imported CSS into widget.css beside widget.js.
+// esbuild bundles imported CSS into runtime.css beside runtime.js.
 declare module "*.css";

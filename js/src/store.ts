@@ -2,11 +2,13 @@
 // It lives with the model (not the view) so every view of one answer shows the
 // same text, and a view created mid-stream starts from what has arrived.
 
+import type { DELTA } from "./vocabulary";
+
 export type Channel = "text" | "reasoning" | "refusal";
 export const CHANNELS: Channel[] = ["text", "reasoning", "refusal"];
 
 export interface Delta {
-  type: "delta";
+  type: typeof DELTA;
   seq: number;
   pieces?: number;
   text?: string;

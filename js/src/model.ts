@@ -1,0 +1,21 @@
+// The synced traits of `ChatWidget` (streamchat_widget/widget.py), as the view reads them.
+
+import type { AnyModel } from "@anywidget/types";
+import type { Status } from "./vocabulary";
+
+export interface Model {
+  answer_id: string;
+  status: Status;
+  model_name: string;
+  conversation: string;
+  max_height: number;
+  badge: string;
+  notice: string;
+  retrying: string;
+  error: { title?: string; message?: string; hint?: string };
+  finish_reason: string;
+  usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+  stats: { ttft_s?: number; elapsed_s?: number; tokens_per_s?: number };
+}
+
+export type ChatModel = AnyModel<Model>;
