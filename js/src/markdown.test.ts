@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import corpus from "../../tests/xss_corpus.json";
-import { HIGHLIGHT_LIMIT, IncrementalMarkdown, renderMarkdown, withoutUnfinishedTable } from "./markdown";
+import {
+  HIGHLIGHT_LIMIT,
+  IncrementalMarkdown,
+  renderMarkdown,
+  withoutUnfinishedTable,
+} from "./markdown";
 
 function view() {
   const container = document.createElement("div");
@@ -71,7 +76,8 @@ describe("sanitizing", () => {
   it.each(corpus)("$payload", ({ payload, visible }) => {
     const holder = document.createElement("div");
     holder.append(renderMarkdown(payload));
-    const forbidden = "script, iframe, object, embed, form, input, style, svg, math, video, source, img[onerror], body";
+    const forbidden =
+      "script, iframe, object, embed, form, input, style, svg, math, video, source, img[onerror], body";
     expect(holder.querySelectorAll(forbidden).length).toBe(0);
     for (const node of holder.querySelectorAll("*")) {
       for (const attr of node.getAttributeNames()) {
@@ -80,7 +86,9 @@ describe("sanitizing", () => {
         expect(attr).not.toBe("srcdoc");
       }
       for (const attr of ["href", "src", "action", "data"]) {
-        const value = (node.getAttribute(attr) || "").replace(/[\s\u0000-\u001f]/g, "").toLowerCase();
+        const value = (node.getAttribute(attr) || "")
+          .replace(/[\s\u0000-\u001f]/g, "")
+          .toLowerCase();
         expect(value.startsWith("javascript:")).toBe(false);
         expect(value.startsWith("data:text")).toBe(false);
       }
@@ -111,7 +119,7 @@ describe("highlighting is bounded", () => {
   it("highlights the same language names as the saved copy", () => {
     for (const name of ["py", "python3", "js", "ts", "sh", "shell", "zsh", "html", "yml", "rs"]) {
       const holder = document.createElement("div");
-      holder.append(renderMarkdown("```" + name + "\nx = \"s\" <b>1</b>\n```"));
+      holder.append(renderMarkdown("```" + name + '\nx = "s" <b>1</b>\n```'));
       expect(holder.querySelectorAll("pre code span").length, name).toBeGreaterThan(0);
     }
   });

@@ -29,7 +29,17 @@ const escapeHtml = (text: string) =>
 // The languages notebook answers use most; each costs bundle bytes sent with every widget.
 // The saved copy (static_copy.LEXERS) highlights the same set under the same names.
 for (const [name, language] of Object.entries({
-  bash, cpp, css, javascript, json, python, rust, sql, typescript, xml, yaml,
+  bash,
+  cpp,
+  css,
+  javascript,
+  json,
+  python,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
 })) {
   hljs.registerLanguage(name, language);
 }
@@ -45,7 +55,9 @@ export const HIGHLIGHT_LIMIT = 20_000;
 /** The links markdown-it (the saved copy) refuses, refused here too: shown as their source. */
 function refusedLink(href: string): boolean {
   const url = href.trim().toLowerCase();
-  return /^(vbscript|javascript|file|data):/.test(url) && !/^data:image\/(gif|png|jpeg|webp);/.test(url);
+  return (
+    /^(vbscript|javascript|file|data):/.test(url) && !/^data:image\/(gif|png|jpeg|webp);/.test(url)
+  );
 }
 
 const literal = (raw: string) => escapeHtml(raw);
@@ -75,9 +87,10 @@ const marked = new Marked({
   renderer: {
     code: (token: Tokens.Code) => {
       const language = (token.lang || "").split(/\s/)[0];
-      const body = hljs.getLanguage(language) && token.text.length <= HIGHLIGHT_LIMIT
-        ? hljs.highlight(token.text, { language, ignoreIllegals: true }).value
-        : escapeHtml(token.text);
+      const body =
+        hljs.getLanguage(language) && token.text.length <= HIGHLIGHT_LIMIT
+          ? hljs.highlight(token.text, { language, ignoreIllegals: true }).value
+          : escapeHtml(token.text);
       const cls = language ? ` class="hljs language-${escapeHtml(language)}"` : ' class="hljs"';
       return `<pre><code${cls}>${body}</code></pre>\n`;
     },
@@ -89,7 +102,11 @@ const marked = new Marked({
     },
     link(token: Tokens.Link) {
       if (!refusedLink(token.href)) return false;
-      return literal("[") + this.parser.parseInline(token.tokens) + literal(token.raw.slice(token.raw.lastIndexOf("](")));
+      return (
+        literal("[") +
+        this.parser.parseInline(token.tokens) +
+        literal(token.raw.slice(token.raw.lastIndexOf("](")))
+      );
     },
     image: (token: Tokens.Image) => (refusedLink(token.href) ? literal(token.raw) : false),
   },
@@ -103,8 +120,25 @@ purifier.addHook("afterSanitizeAttributes", (node) => {
   }
 });
 const PURIFY_CONFIG = {
-  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object",
-    "embed", "frame", "frameset", "base", "link", "meta", "svg", "math", "template"],
+  FORBID_TAGS: [
+    "style",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "iframe",
+    "object",
+    "embed",
+    "frame",
+    "frameset",
+    "base",
+    "link",
+    "meta",
+    "svg",
+    "math",
+    "template",
+  ],
   FORBID_ATTR: ["style", "srcset", "formaction", "xlink:href"],
   ALLOW_DATA_ATTR: false,
   RETURN_DOM_FRAGMENT: true as const,
@@ -134,7 +168,12 @@ function blockRemoteImages(fragment: DocumentFragment, loaded: Set<string>): voi
   }
 }
 
-function imagePlaceholder(src: string, alt: string, title: string | null, loaded: Set<string>): HTMLElement {
+function imagePlaceholder(
+  src: string,
+  alt: string,
+  title: string | null,
+  loaded: Set<string>,
+): HTMLElement {
   const holder = document.createElement("span");
   holder.className = "streamchat-remote-image";
   holder.dataset.src = src;
@@ -204,7 +243,10 @@ export class IncrementalMarkdown {
   private readonly loaded = new Set<string>();
   private readonly tail: HTMLElement;
 
-  constructor(private readonly container: HTMLElement, private readonly decorate: (block: HTMLElement) => void = () => {}) {
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly decorate: (block: HTMLElement) => void = () => {},
+  ) {
     this.tail = document.createElement("div");
     this.tail.className = "streamchat-block streamchat-tail";
     container.append(this.tail);
@@ -223,7 +265,9 @@ export class IncrementalMarkdown {
     let open = this.source.slice(this.stable);
     let tokens = this.lex(open);
     if (final && this.stable > 0 && (this.definedLate || this.definitions(tokens).length)) {
-      for (const block of this.container.querySelectorAll(":scope > .streamchat-block:not(.streamchat-tail)")) {
+      for (const block of this.container.querySelectorAll(
+        ":scope > .streamchat-block:not(.streamchat-tail)",
+      )) {
         block.remove();
       }
       this.stable = 0;
@@ -301,13 +345,20 @@ function closed(token: Token, next: Token | undefined): boolean {
       const lines = token.raw.trimEnd().split("\n");
       const opener = /^ {0,3}(`{3,}|~{3,})/.exec(lines[0]);
       const closer = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(lines[lines.length - 1]);
-      return lines.length > 1 && !!opener && !!closer && closer[1][0] === opener[1][0] &&
-        closer[1].length >= opener[1].length && (token.raw.endsWith("\n") || next !== undefined);
+      return (
+        lines.length > 1 &&
+        !!opener &&
+        !!closer &&
+        closer[1][0] === opener[1][0] &&
+        closer[1].length >= opener[1].length &&
+        (token.raw.endsWith("\n") || next !== undefined)
+      );
     }
     default:
       return false;
   }
 }
 
-const rawLength = (tokens: Token[]) => tokens.reduce((length, token) => length + token.raw.length, 0);
+const rawLength = (tokens: Token[]) =>
+  tokens.reduce((length, token) => length + token.raw.length, 0);
 const isFence = (token: Token) => token.type === "code" && /^ {0,3}(`{3,}|~{3,})/.test(token.raw);

@@ -13,7 +13,7 @@ function streamed(markdown: string, seed: number, longest = 5): HTMLElement {
   const container = document.createElement("div");
   const md = new IncrementalMarkdown(container);
   let state = seed;
-  for (let i = 0; i < markdown.length;) {
+  for (let i = 0; i < markdown.length; ) {
     state = (state * 1103515245 + 12345) % 2147483648;
     const size = 1 + (state % longest);
     md.append(markdown.slice(i, i + size));
@@ -30,7 +30,10 @@ describe("live rendering matches the shared fixture", () => {
   });
 
   it.each(cases)("streamed token by token: $name", ({ markdown, expected }) => {
-    for (const [seed, longest] of [[1, 3], [7, 6]]) {
+    for (const [seed, longest] of [
+      [1, 3],
+      [7, 6],
+    ]) {
       expect(structure(streamed(markdown, seed, longest))).toEqual(expected);
     }
   });

@@ -22,7 +22,9 @@ function styleAlign(style: string): string {
 function keptAttributes(node: Element, parent: string): Record<string, string> {
   const tag = node.localName;
   const pick = (names: string[]) =>
-    Object.fromEntries(names.filter((n) => node.hasAttribute(n)).map((n) => [n, node.getAttribute(n)!]));
+    Object.fromEntries(
+      names.filter((n) => node.hasAttribute(n)).map((n) => [n, node.getAttribute(n)!]),
+    );
   if (tag === "a") return pick(["href", "title"]);
   if (tag === "img") return pick(["src", "alt", "title"]);
   if (tag === "ol") {
@@ -71,10 +73,13 @@ function children(node: Node, tag: string, inPre: boolean): StructureNode[] {
     const element = child as Element;
     const ctag = element.localName;
     if (element.classList.contains("streamchat-remote-image")) {
-      out.push(["remote-image", {
-        alt: element.getAttribute("data-alt") || "",
-        src: element.getAttribute("data-src") || "",
-      }]);
+      out.push([
+        "remote-image",
+        {
+          alt: element.getAttribute("data-alt") || "",
+          src: element.getAttribute("data-src") || "",
+        },
+      ]);
     } else if (DROP.has(ctag)) {
       continue;
     } else if (UNWRAP.has(ctag)) {
@@ -87,11 +92,13 @@ function children(node: Node, tag: string, inPre: boolean): StructureNode[] {
   const merged: StructureNode[] = [];
   for (const item of out) {
     const last = merged[merged.length - 1];
-    if (typeof item === "string" && typeof last === "string") merged[merged.length - 1] = last + item;
+    if (typeof item === "string" && typeof last === "string")
+      merged[merged.length - 1] = last + item;
     else merged.push(item);
   }
   const end = merged[merged.length - 1];
-  if (tag === "code" && inPre && typeof end === "string") merged[merged.length - 1] = end.replace(/\n$/, "");
+  if (tag === "code" && inPre && typeof end === "string")
+    merged[merged.length - 1] = end.replace(/\n$/, "");
   if (inPre) return merged.filter((m) => m !== "");
   return trim(merged, BLOCK.has(tag) || tag === "#root");
 }

@@ -24,7 +24,7 @@ describe("remote images", () => {
   });
 
   it("load only on click, once, in place of the placeholder", () => {
-    const holder = rendered("![chart](https://example.com/c.png \"Chart\")");
+    const holder = rendered('![chart](https://example.com/c.png "Chart")');
     holder.querySelector<HTMLButtonElement>(".streamchat-remote-image button")!.click();
     const images = holder.querySelectorAll("img");
     expect(images.length).toBe(1);

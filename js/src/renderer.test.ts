@@ -6,7 +6,11 @@ import { install } from "./runtime";
 it("renders plain text until the runtime provides Markdown, then swaps", () => {
   const container = document.createElement("div");
   let loaded = 0;
-  const first = currentRenderer(container, () => {}, () => (loaded += 1));
+  const first = currentRenderer(
+    container,
+    () => {},
+    () => (loaded += 1),
+  );
   first.renderer.append("# <b>not</b> html");
   first.renderer.render();
   expect(container.querySelector("h1, b")).toBeNull();
@@ -14,7 +18,11 @@ it("renders plain text until the runtime provides Markdown, then swaps", () => {
 
   install();
   expect(loaded).toBe(1);
-  const second = currentRenderer(document.createElement("div"), () => {}, () => (loaded += 1));
+  const second = currentRenderer(
+    document.createElement("div"),
+    () => {},
+    () => (loaded += 1),
+  );
   second.renderer.append("# Title");
   second.renderer.render();
   expect(loaded).toBe(1);
