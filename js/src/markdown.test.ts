@@ -110,7 +110,7 @@ describe("highlighting is bounded", () => {
   it("shows a block above the cap as plain text, whole", () => {
     const code = "x = [i ** 2 for i in range(10)]\n".repeat(Math.ceil(HIGHLIGHT_LIMIT / 20));
     const holder = document.createElement("div");
-    holder.append(renderMarkdown("```python\n" + code + "```\n"));
+    holder.append(renderMarkdown(`\`\`\`python\n${code}\`\`\`\n`));
     const block = holder.querySelector("pre code")!;
     expect(block.querySelectorAll("span").length).toBe(0);
     expect(block.textContent).toBe(code.replace(/\n$/, ""));
@@ -119,7 +119,7 @@ describe("highlighting is bounded", () => {
   it("highlights the same language names as the saved copy", () => {
     for (const name of ["py", "python3", "js", "ts", "sh", "shell", "zsh", "html", "yml", "rs"]) {
       const holder = document.createElement("div");
-      holder.append(renderMarkdown("```" + name + '\nx = "s" <b>1</b>\n```'));
+      holder.append(renderMarkdown(`\`\`\`${name}\nx = "s" <b>1</b>\n\`\`\``));
       expect(holder.querySelectorAll("pre code span").length, name).toBeGreaterThan(0);
     }
   });

@@ -21,7 +21,7 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import { Lexer, Marked, Tokenizer, type Token, type Tokens, type TokensList } from "marked";
+import { Lexer, Marked, type Token, Tokenizer, type Tokens, type TokensList } from "marked";
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -81,7 +81,7 @@ const marked = new Marked({
     },
     url(this: Tokenizer, src: string) {
       const token = Tokenizer.prototype.url.call(this, src);
-      return token && token.raw.toLowerCase().startsWith("www.") ? undefined : token;
+      return token?.raw.toLowerCase().startsWith("www.") ? undefined : token;
     },
   },
   renderer: {

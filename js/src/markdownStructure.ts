@@ -23,7 +23,7 @@ function keptAttributes(node: Element, parent: string): Record<string, string> {
   const tag = node.localName;
   const pick = (names: string[]) =>
     Object.fromEntries(
-      names.filter((n) => node.hasAttribute(n)).map((n) => [n, node.getAttribute(n)!]),
+      names.filter((n) => node.hasAttribute(n)).map((n) => [n, node.getAttribute(n) ?? ""]),
     );
   if (tag === "a") return pick(["href", "title"]);
   if (tag === "img") return pick(["src", "alt", "title"]);
@@ -81,7 +81,6 @@ function children(node: Node, tag: string, inPre: boolean): StructureNode[] {
         },
       ]);
     } else if (DROP.has(ctag)) {
-      continue;
     } else if (UNWRAP.has(ctag)) {
       out.push(...children(element, tag, inPre));
     } else {

@@ -24,7 +24,9 @@ const KEY = "__streamchat_markdown_renderer__";
 
 function slot(): Slot {
   const page = globalThis as unknown as Record<string, Slot | undefined>;
-  return (page[KEY] ??= { waiters: new Set() });
+  const shared = page[KEY] ?? { waiters: new Set() };
+  page[KEY] = shared;
+  return shared;
 }
 
 export function provideRenderer(factory: RendererFactory): void {

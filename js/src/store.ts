@@ -62,7 +62,8 @@ export class Store {
         }
       }
     }
-    if (pieces.length) this.listeners.forEach((listener) => listener(pieces));
+    if (!pieces.length) return;
+    for (const listener of this.listeners) listener(pieces);
   }
 
   /** The answer ended: the kernel flushed everything before saying so, so later deltas are late. */

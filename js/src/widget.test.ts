@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { install } from "./runtime";
-import widget, { STOP_HINT_DELAY_MS, type Model } from "./widget";
+import widget, { type Model, STOP_HINT_DELAY_MS } from "./widget";
 
 type Handler = (...args: unknown[]) => void;
 
@@ -30,7 +30,7 @@ class FakeModel {
     this.sent.push(content);
   }
   emit(event: string, ...args: unknown[]): void {
-    this.handlers.get(event)?.forEach((handler) => handler(...args));
+    for (const handler of this.handlers.get(event) ?? []) handler(...args);
   }
   kernelSets(changes: Partial<Model>): void {
     Object.assign(this.state, changes);
