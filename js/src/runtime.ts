@@ -2,8 +2,8 @@
 // and the styles to every chat view on the page.
 
 import { IncrementalMarkdown } from "./markdown";
-import { provideRenderer } from "./renderer";
-import "./widget.css";
+import { provideRenderer } from "./rendererSlot";
+import "./styles.css";
 
 export function install(): void {
   provideRenderer((container, decorate) => new IncrementalMarkdown(container, decorate));

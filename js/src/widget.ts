@@ -2,7 +2,7 @@
 // front-end trait write during an async cell stalls later syncs on ipykernel
 // 7.4); the Stop click is the one message it sends: {type: "stop"}.
 // Model output is untrusted: it enters the page as text nodes, or as Markdown
-// through the sanitizing renderer (see renderer.ts and markdown.ts).
+// through the sanitizing renderer (see rendererSlot.ts and markdown.ts).
 // `initialize` owns the model's stream buffer; `render` puts the parts together
 // (parts/: header, answer with its scroll follower, error card, footer, Stop control),
 // each of which watches only the traits it shows.

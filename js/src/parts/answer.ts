@@ -3,7 +3,7 @@
 
 import { element, nextFrame, type Part, show, watch } from "../dom";
 import type { ChatModel } from "../model";
-import { currentRenderer } from "../renderer";
+import { currentRenderer } from "../rendererSlot";
 import type { Piece, Store } from "../store";
 import { STREAMING } from "../vocabulary";
 import { addCodeCopyButtons } from "./codeCopy";

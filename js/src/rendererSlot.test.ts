@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { currentRenderer } from "./renderer";
+import { currentRenderer } from "./rendererSlot";
 import { install } from "./runtime";
 
 // Runs in its own module context: the renderer is not yet on the page.
