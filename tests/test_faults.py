@@ -72,7 +72,6 @@ def test_rate_limit_that_persists_says_so(kernel, server):
     server.add_model("limited", Plan(status=429))
     _, widget = ask(kernel, "-m limited")
     assert widget.state["error"]["title"] == "Rate limited (429)"
-    assert "rate" in widget.state["error"]["title"].lower()
     paths = [r.path for r in server.requests if r.path.endswith("/chat/completions")]
     assert len(paths) == 3, "the client's two retries, all visible to the server"
 

@@ -80,12 +80,14 @@ def test_a_client_leaving_mid_stream_is_recorded_at_once(server, how):
             await stream.close()
             return left
 
+        streaming = asyncio.Event()
+
         async def consume() -> None:
             async for _ in stream:
-                pass
+                streaming.set()
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(streaming.wait(), 5)
         left = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -210,12 +210,14 @@ def test_cancelling_the_consumer_closes_the_connection(server):
         client = openai.AsyncOpenAI(base_url=server.base_url, api_key=server.api_key)
         request = {"model": "long", "messages": [{"role": "user", "content": "hi"}]}
 
+        streaming = asyncio.Event()
+
         async def consume() -> None:
             async for _ in stream_chat(client, request):
-                pass
+                streaming.set()
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(streaming.wait(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
