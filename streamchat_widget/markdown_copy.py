@@ -1,0 +1,284 @@
+"""The saved `text/markdown` copy of an answer, written back from one CommonMark parse.
+
+JupyterLab renders kernel-made `text/markdown` without sanitizing it; GitHub, VS Code
+and nbviewer read it too. Patching the model's Markdown in place would need to know
+where each renderer sees code, fences and links, and renderers disagree. So the answer
+is parsed once (markdown-it-py: CommonMark, raw HTML off, GFM tables, strikethrough,
+task lists, bare URLs) and the copy is serialized from the tokens, using only syntax
+chosen here:
+
+- text escapes every character that could start Markdown syntax, so raw HTML,
+  entities, autolinks and reference definitions stay text in any renderer;
+- code spans and fences are delimited by a backtick run longer than any inside them,
+  and every fence carries an info word, so no fence can be closed early by a line of
+  its content nor closed by a later opener;
+- links keep only http, https and mailto destinations; remote images become links
+  (nothing is fetched by opening the notebook), `data:image/...` images stay images;
+- containers prefix every line, so no lazy continuation is left for a renderer to guess.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+PARSER = (
+    MarkdownIt("commonmark", {"html": False, "linkify": True})
+    .enable(["table", "strikethrough", "linkify"])
+    .use(tasklists_plugin)
+)
+_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+_DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
+# Start code, HTML, entities, links, emphasis, tables, math (JupyterLab) or escapes anywhere.
+_ALWAYS = frozenset("\\`*_[]<>&|~!$")
+# Start a block only at the beginning of a line.
+_LINE_START = frozenset("#-+=")
+# Also escaped inside link destinations: parentheses and quotes end them.
+_DESTINATION = _ALWAYS | frozenset("()'\"{}^")
+_LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
+_PLAIN_FENCE_INFO = "text"
+_ALIGNMENTS = {"text-align:left": ":---", "text-align:right": "---:", "text-align:center": ":---:"}
+
+
+def inert_markdown(markdown: str) -> str:
+    """Markdown that renders like `markdown` does in CommonMark, with no live HTML or script URL."""
+    return "\n".join(_blocks(SyntaxTreeNode(PARSER.parse(markdown)).children, tight=False))
+
+
+def inert_text(text: str) -> str:
+    """`text` shown as itself in Markdown: every line escaped, line breaks kept as hard breaks."""
+    lines = [_escape(line.strip(), line_start=True) for line in text.splitlines()]
+    return "\\\n".join(line for line in lines if line)
+
+
+def _escape(text: str, *, line_start: bool = False) -> str:
+    out: list[str] = []
+    if line_start:
+        text = text.lstrip(" \t")
+        digits = 0
+        while digits < len(text) and text[digits] in "0123456789":
+            digits += 1
+        if 0 < digits < len(text) and text[digits] in ".)":
+            out.append(text[:digits] + "\\" + text[digits])
+            text = text[digits + 1 :]
+        elif text[:1] in _LINE_START and text:
+            out.append("\\" + text[0])
+            text = text[1:]
+    for index, char in enumerate(text):
+        # marked's GFM autolinks (`http://`, `www.`) swallow backslashes: never start one.
+        autolink = (char == ":" and text[index + 1 : index + 2] == "/") or (
+            char == "." and text[max(0, index - 3) : index].lower() == "www"
+        )
+        out.append("\\" + char if char in _ALWAYS or autolink else char)
+    return "".join(out)
+
+
+def _blocks(nodes: list[SyntaxTreeNode], *, tight: bool) -> list[str]:
+    lines: list[str] = []
+    for node in nodes:
+        block = _block(node)
+        if lines and not tight:
+            lines.append("")
+        lines.extend(block)
+    return lines
+
+
+def _block(node: SyntaxTreeNode) -> list[str]:
+    kind = node.type
+    if kind == "paragraph":
+        return _inline_lines(node.children[0])
+    if kind == "heading":
+        text = _inline(node.children[0].children, single_line=True)
+        return [f"{node.markup if node.markup.startswith('#') else '#' * int(node.tag[1])} {text}"]
+    if kind in ("fence", "code_block"):
+        return _fence(node.content, node.info if kind == "fence" else "")
+    if kind == "blockquote":
+        return [f"> {line}" if line else ">" for line in _blocks(node.children, tight=False)]
+    if kind in ("bullet_list", "ordered_list"):
+        return _list(node)
+    if kind == "hr":
+        return ["***"]
+    if kind == "table":
+        return _table(node)
+    raise ValueError(f"no Markdown serialization for {kind!r}")
+
+
+def _fence(content: str, info: str) -> list[str]:
+    body = content.removesuffix("\n").split("\n") if content else []
+    fence = "`" * max(3, _longest_run(content, "`") + 1)
+    words = info.split()
+    word = words[0] if words else ""
+    if not word or len(word) > 40 or not set(word) <= _LANGUAGE_CHARS:
+        word = _PLAIN_FENCE_INFO
+    return [fence + word, *body, fence]
+
+
+def _list(node: SyntaxTreeNode) -> list[str]:
+    ordered = node.type == "ordered_list"
+    start = int(node.attrs.get("start", 1)) if ordered else 0
+    tight = not any(
+        child.type == "paragraph" and not child.hidden
+        for item in node.children
+        for child in item.children
+    )
+    lines: list[str] = []
+    for number, item in enumerate(node.children, start):
+        marker = f"{number}{node.markup}" if ordered else node.markup
+        body = _blocks(item.children, tight=tight)
+        if lines and not tight:
+            lines.append("")
+        if not body:
+            lines.append(marker)
+            continue
+        indent = " " * (len(marker) + 1)
+        lines.append(f"{marker} {body[0]}")
+        lines.extend(indent + line if line else "" for line in body[1:])
+    return lines
+
+
+def _table(node: SyntaxTreeNode) -> list[str]:
+    rows = [row for section in node.children for row in section.children]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            _inline(cell.children[0].children, single_line=True, in_table=True)
+            if cell.children
+            else ""
+            for cell in row.children
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+        if index == 0:
+            lines.append("| " + " | ".join(_alignment(cell) for cell in row.children) + " |")
+    return lines
+
+
+def _alignment(cell: SyntaxTreeNode) -> str:
+    style = str(cell.attrs.get("style", ""))
+    return {
+        "text-align:left": ":---",
+        "text-align:right": "---:",
+        "text-align:center": ":---:",
+    }.get(style, "---")
+
+
+def _inline_lines(inline: SyntaxTreeNode) -> list[str]:
+    return _inline(inline.children).split("\n")
+
+
+def _inline(
+    nodes: list[SyntaxTreeNode],
+    *,
+    single_line: bool = False,
+    in_table: bool = False,
+    in_link: bool = False,
+    in_strikethrough: bool = False,
+) -> str:
+    out: list[str] = []
+    line_start = not single_line
+    for node in nodes:
+        kind = node.type
+        children = node.children
+        nested = {
+            "single_line": single_line,
+            "in_table": in_table,
+            "in_link": in_link or kind == "link",
+            "in_strikethrough": in_strikethrough or kind == "s",
+        }
+        if kind == "text":
+            out.append(_escape(node.content, line_start=line_start))
+        elif kind in ("softbreak", "hardbreak"):
+            out.append(" " if single_line else "\\\n" if kind == "hardbreak" else "\n")
+            line_start = not single_line
+            continue
+        elif kind == "code_inline":
+            out.append(_code_span(node.content, in_table=in_table, in_link=in_link))
+        elif kind == "em":
+            out.append(f"*{_inline(children, **nested)}*")
+        elif kind == "strong":
+            out.append(f"**{_inline(children, **nested)}**")
+        elif kind == "s":
+            # A strikethrough inside another adds nothing, and `~~~` could open a fence.
+            body = _inline(children, **nested)
+            out.append(body if in_strikethrough else f"~~{body}~~")
+        elif kind == "link":
+            href = str(node.attrs.get("href", ""))
+            body = _inline(children, **nested)
+            linked = _scheme(href) in _LINK_SCHEMES and not in_link
+            out.append(f"[{body}]({_destination(href)})" if linked else body)
+        elif kind == "image":
+            out.append(_image(node, in_link=in_link))
+        elif kind == "html_inline":
+            # The task-list checkbox is the only HTML here (the answer's raw HTML is off).
+            out.append("[x]" if 'checked="checked"' in node.content else "[ ]")
+        else:
+            raise ValueError(f"no Markdown serialization for {kind!r}")
+        line_start = False
+    return "".join(out)
+
+
+def _code_span(content: str, *, in_table: bool, in_link: bool) -> str:
+    """Backticks longer than any run inside, so the span ends where CommonMark ends it."""
+    if in_link and "`" in content:
+        # marked ends a code span in link text at the first backtick: keep it plain there.
+        return _escape(content)
+    if in_table:
+        if "\\|" in content:
+            # In a GFM table a backslash before a pipe cannot be kept inside code.
+            return _escape(content)
+        content = content.replace("|", "\\|")
+    ticks = "`" * (_longest_run(content, "`") + 1)
+    padded = (
+        content[:1] == "`"
+        or content[-1:] == "`"
+        or (content[:1] == " " and content[-1:] == " " and content.strip(" ") != "")
+    )
+    return f"{ticks} {content} {ticks}" if padded else f"{ticks}{content}{ticks}"
+
+
+def _image(node: SyntaxTreeNode, *, in_link: bool) -> str:
+    """`data:image/...` stays an image; a remote one becomes a link, so nothing is fetched."""
+    src = str(node.attrs.get("src", ""))
+    alt = _escape(_plain(node.children))
+    if src.lower().startswith(_DATA_IMAGES):
+        return f"![{alt}]({_destination(src)})"
+    if _scheme(src) in ("http", "https") and not in_link:
+        return f"[{alt or _escape(src)}]({_destination(src)})"
+    return alt
+
+
+def _plain(nodes: list[SyntaxTreeNode]) -> str:
+    parts = []
+    for node in nodes:
+        if node.type in ("text", "code_inline"):
+            parts.append(node.content)
+        elif node.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        else:
+            parts.append(_plain(node.children))
+    return "".join(parts)
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:
+        return ""
+
+
+def _destination(url: str) -> str:
+    """A link destination with everything escaped that could end it or start an entity.
+
+    markdown-it has already percent-encoded spaces and control characters in it.
+    """
+    return "".join("\\" + char if char in _DESTINATION else char for char in url)
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = run = 0
+    for each in text:
+        run = run + 1 if each == char else 0
+        longest = max(longest, run)
+    return longest
