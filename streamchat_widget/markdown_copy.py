@@ -32,8 +32,9 @@ PARSER = (
 )
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
-# Start code, HTML, entities, links, emphasis, tables, math (JupyterLab) or escapes anywhere.
-_ALWAYS = frozenset("\\`*_[]<>&|~!$")
+# Start code, HTML, entities, links, emphasis, tables, math (JupyterLab), e-mail autolinks
+# or escapes anywhere.
+_ALWAYS = frozenset("\\`*_[]<>&|~!$@")
 # Start a block only at the beginning of a line.
 _LINE_START = frozenset("#-+=")
 # Also escaped inside link destinations: parentheses and quotes end them.
