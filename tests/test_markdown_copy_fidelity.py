@@ -26,7 +26,8 @@ TYPICAL_ANSWERS = {
     "table": "| name | code | note |\n|:-----|:----:|-----:|\n| `a\\|b` | `x` | a \\| pipe |\n"
     "| **b** | `__init__` | [link](https://example.org) |",
     "code spans": "Use `__init__`, `C:\\temp\\*`, `` `\\\\` ``, ``` ``x`` ``` and `a|b` and `<b>`.",
-    "fences": "```python\nprint('<b>')\n```\n\n~~~\nplain ~~~ text\n```\n~~~\n\n````md\n```\ninner\n```\n````",
+    "fences": "```python\nprint('<b>')\n```\n\n~~~\nplain ~~~ text\n```\n~~~\n\n"
+    "````md\n```\ninner\n```\n````",
     "indented code": "Text:\n\n    <b>x</b> & y\n    second line\n\nafter",
     "hard breaks": "line one  \nline two\\\nline three",
     "links": "[docs](https://example.org/a_(b)?q=1&r=2), [mail](mailto:a@b.example), "
