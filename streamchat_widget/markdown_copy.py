@@ -101,7 +101,8 @@ def _block(node: SyntaxTreeNode) -> list[str]:
     if kind in ("bullet_list", "ordered_list"):
         return _list(node)
     if kind == "hr":
-        return ["***"]
+        # Not `***` or `---`: after a `*` or `-` list marker those would make the item a rule.
+        return ["___"]
     if kind == "table":
         return _table(node)
     raise ValueError(f"no Markdown serialization for {kind!r}")
@@ -247,7 +248,7 @@ def _image(node: SyntaxTreeNode, *, in_link: bool) -> str:
         return f"![{alt}]({_destination(src)})"
     if _scheme(src) in ("http", "https") and not in_link:
         return f"[{alt or _escape(src)}]({_destination(src)})"
-    return alt
+    return alt or _escape(src)
 
 
 def _plain(nodes: list[SyntaxTreeNode]) -> str:

@@ -133,6 +133,12 @@ def test_a_remote_image_without_alt_text_shows_its_url():
     )
 
 
+def test_an_image_of_another_scheme_is_its_alt_text_or_its_url():
+    assert inert_markdown("a\n![](ftp://x.example/i.png)\nb ![alt](ftp://x.example/i.png)") == (
+        "a\nftp\\://x.example/i.png\nb alt"
+    )
+
+
 def test_reference_definitions_in_containers_are_resolved_or_text():
     text = "> [t][r]\n>\n> [r]: javascript:alert(1)\n\n- [u][s]\n\n  [s]: https://ok.example"
     assert inert_markdown(text) == (

@@ -23,6 +23,7 @@ TYPICAL_ANSWERS = {
     "tasks": "- [x] done\n- [ ] todo\n- [X] also done\n- not a task",
     "quote": "> quoted *text*\n> - item\n>\n> ```sh\n> echo '<b>'\n> ```\n\nafter",
     "rule": "above\n\n***\n\nbelow\n\n---\n\nend",
+    "rule in item": "- ***\n- b\n\n* ---\n* c",
     "table": "| name | code | note |\n|:-----|:----:|-----:|\n| `a\\|b` | `x` | a \\| pipe |\n"
     "| **b** | `__init__` | [link](https://example.org) |",
     "code spans": "Use `__init__`, `C:\\temp\\*`, `` `\\\\` ``, ``` ``x`` ``` and `a|b` and `<b>`.",
