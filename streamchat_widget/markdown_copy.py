@@ -22,7 +22,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+from markdown_it.token import Token
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 PARSER = (
@@ -41,18 +41,52 @@ _LINE_START = frozenset("#-+=")
 _DESTINATION = _ALWAYS | frozenset("()'\"{}^")
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
 _PLAIN_FENCE_INFO = "text"
+PARSE_LIMIT = 200_000
 _ALIGNMENTS = {"text-align:left": ":---", "text-align:right": "---:", "text-align:center": ":---:"}
 
 
 def inert_markdown(markdown: str) -> str:
-    """Markdown that renders like `markdown` does in CommonMark, with no live HTML or script URL."""
-    return "\n".join(_blocks(SyntaxTreeNode(PARSER.parse(markdown)).children, tight=False))
+    """Markdown that renders like `markdown` does in CommonMark, with no live HTML or script URL.
+
+    The copy is made on the kernel's loop when an answer ends, and markdown-it-py parses
+    about 1 MB/s: past `PARSE_LIMIT` characters the answer is kept as its source, in a fence.
+    """
+    if len(markdown) > PARSE_LIMIT:
+        note = _escape(f"(Answer longer than {PARSE_LIMIT} characters: its Markdown source.)")
+        source = markdown.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+        return "\n".join([f"*{note}*", "", *_fence(source, "markdown")])
+    return "\n".join(_blocks(_tree(PARSER.parse(markdown)), tight=False))
 
 
 def inert_text(text: str) -> str:
     """`text` shown as itself in Markdown: every line escaped, line breaks kept as hard breaks."""
     lines = [_escape(line.strip(), line_start=True) for line in text.splitlines()]
     return "\\\n".join(line for line in lines if line)
+
+
+class _Node:
+    """A token with the tokens it encloses (markdown-it's own tree is slower by far)."""
+
+    __slots__ = ("children", "token", "type")
+
+    def __init__(self, token: Token, children: list[_Node]) -> None:
+        self.token = token
+        self.type = token.type.removesuffix("_open")
+        self.children = children
+
+
+def _tree(tokens: list[Token]) -> list[_Node]:
+    root: list[_Node] = []
+    stack = [root]
+    for token in tokens:
+        if token.nesting == -1:
+            stack.pop()
+            continue
+        node = _Node(token, _tree(token.children) if token.children else [])
+        stack[-1].append(node)
+        if token.nesting == 1:
+            stack.append(node.children)
+    return root
 
 
 def _escape(text: str, *, line_start: bool = False) -> str:
@@ -77,7 +111,7 @@ def _escape(text: str, *, line_start: bool = False) -> str:
     return "".join(out)
 
 
-def _blocks(nodes: list[SyntaxTreeNode], *, tight: bool) -> list[str]:
+def _blocks(nodes: list[_Node], *, tight: bool) -> list[str]:
     lines: list[str] = []
     for node in nodes:
         block = _block(node)
@@ -87,15 +121,15 @@ def _blocks(nodes: list[SyntaxTreeNode], *, tight: bool) -> list[str]:
     return lines
 
 
-def _block(node: SyntaxTreeNode) -> list[str]:
+def _block(node: _Node) -> list[str]:
     kind = node.type
     if kind == "paragraph":
         return _inline_lines(node.children[0])
     if kind == "heading":
         text = _inline(node.children[0].children, single_line=True)
-        return [f"{node.markup if node.markup.startswith('#') else '#' * int(node.tag[1])} {text}"]
+        return [f"{'#' * int(node.token.tag[1])} {text}"]
     if kind in ("fence", "code_block"):
-        return _fence(node.content, node.info if kind == "fence" else "")
+        return _fence(node.token.content, node.token.info if kind == "fence" else "")
     if kind == "blockquote":
         return [f"> {line}" if line else ">" for line in _blocks(node.children, tight=False)]
     if kind in ("bullet_list", "ordered_list"):
@@ -118,17 +152,17 @@ def _fence(content: str, info: str) -> list[str]:
     return [fence + word, *body, fence]
 
 
-def _list(node: SyntaxTreeNode) -> list[str]:
+def _list(node: _Node) -> list[str]:
     ordered = node.type == "ordered_list"
-    start = int(node.attrs.get("start", 1)) if ordered else 0
+    start = int(node.token.attrs.get("start", 1)) if ordered else 0
     tight = not any(
-        child.type == "paragraph" and not child.hidden
+        child.type == "paragraph" and not child.token.hidden
         for item in node.children
         for child in item.children
     )
     lines: list[str] = []
     for number, item in enumerate(node.children, start):
-        marker = f"{number}{node.markup}" if ordered else node.markup
+        marker = f"{number}{node.token.markup}" if ordered else node.token.markup
         body = _blocks(item.children, tight=tight)
         if lines and not tight:
             lines.append("")
@@ -141,7 +175,7 @@ def _list(node: SyntaxTreeNode) -> list[str]:
     return lines
 
 
-def _table(node: SyntaxTreeNode) -> list[str]:
+def _table(node: _Node) -> list[str]:
     rows = [row for section in node.children for row in section.children]
     lines = []
     for index, row in enumerate(rows):
@@ -157,8 +191,8 @@ def _table(node: SyntaxTreeNode) -> list[str]:
     return lines
 
 
-def _alignment(cell: SyntaxTreeNode) -> str:
-    style = str(cell.attrs.get("style", ""))
+def _alignment(cell: _Node) -> str:
+    style = str(cell.token.attrs.get("style", ""))
     return {
         "text-align:left": ":---",
         "text-align:right": "---:",
@@ -166,12 +200,12 @@ def _alignment(cell: SyntaxTreeNode) -> str:
     }.get(style, "---")
 
 
-def _inline_lines(inline: SyntaxTreeNode) -> list[str]:
+def _inline_lines(inline: _Node) -> list[str]:
     return _inline(inline.children).split("\n")
 
 
 def _inline(
-    nodes: list[SyntaxTreeNode],
+    nodes: list[_Node],
     *,
     single_line: bool = False,
     in_table: bool = False,
@@ -190,13 +224,13 @@ def _inline(
             "in_strikethrough": in_strikethrough or kind == "s",
         }
         if kind == "text":
-            out.append(_escape(node.content, line_start=line_start))
+            out.append(_escape(node.token.content, line_start=line_start))
         elif kind in ("softbreak", "hardbreak"):
             out.append(" " if single_line else "\\\n" if kind == "hardbreak" else "\n")
             line_start = not single_line
             continue
         elif kind == "code_inline":
-            out.append(_code_span(node.content, in_table=in_table, in_link=in_link))
+            out.append(_code_span(node.token.content, in_table=in_table, in_link=in_link))
         elif kind == "em":
             out.append(f"*{_inline(children, **nested)}*")
         elif kind == "strong":
@@ -206,7 +240,7 @@ def _inline(
             body = _inline(children, **nested)
             out.append(body if in_strikethrough else f"~~{body}~~")
         elif kind == "link":
-            href = str(node.attrs.get("href", ""))
+            href = str(node.token.attrs.get("href", ""))
             body = _inline(children, **nested)
             linked = _scheme(href) in _LINK_SCHEMES and not in_link
             out.append(f"[{body}]({_destination(href)})" if linked else body)
@@ -214,7 +248,7 @@ def _inline(
             out.append(_image(node, in_link=in_link))
         elif kind == "html_inline":
             # The task-list checkbox is the only HTML here (the answer's raw HTML is off).
-            out.append("[x]" if 'checked="checked"' in node.content else "[ ]")
+            out.append("[x]" if 'checked="checked"' in node.token.content else "[ ]")
         else:
             raise ValueError(f"no Markdown serialization for {kind!r}")
         line_start = False
@@ -240,9 +274,9 @@ def _code_span(content: str, *, in_table: bool, in_link: bool) -> str:
     return f"{ticks} {content} {ticks}" if padded else f"{ticks}{content}{ticks}"
 
 
-def _image(node: SyntaxTreeNode, *, in_link: bool) -> str:
+def _image(node: _Node, *, in_link: bool) -> str:
     """`data:image/...` stays an image; a remote one becomes a link, so nothing is fetched."""
-    src = str(node.attrs.get("src", ""))
+    src = str(node.token.attrs.get("src", ""))
     alt = _escape(_plain(node.children))
     if src.lower().startswith(_DATA_IMAGES):
         return f"![{alt}]({_destination(src)})"
@@ -251,11 +285,11 @@ def _image(node: SyntaxTreeNode, *, in_link: bool) -> str:
     return alt or _escape(src)
 
 
-def _plain(nodes: list[SyntaxTreeNode]) -> str:
+def _plain(nodes: list[_Node]) -> str:
     parts = []
     for node in nodes:
         if node.type in ("text", "code_inline"):
-            parts.append(node.content)
+            parts.append(node.token.content)
         elif node.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         else:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from streamchat_widget.answer import Reply
-from streamchat_widget.markdown_copy import inert_markdown, inert_text
+from streamchat_widget.markdown_copy import PARSE_LIMIT, inert_markdown, inert_text
 from streamchat_widget.static_copy import to_markdown
 from tests.renderers import MARKDOWN_IT_HTML, marked, violations
 
@@ -177,3 +179,30 @@ def test_notice_refusal_error_and_footer_are_text_in_the_copy():
         assert violations(html) == []
         assert "<a " not in html and "<code>" not in html
         assert html.count("[x](javascript:alert(1)) &lt;img src=x onerror=alert(1)&gt;") == 4
+
+
+def _backtick_runs(size: int) -> str:
+    """Audit S2: one line of backtick runs of distinct lengths."""
+    runs, length = [], 1
+    while sum(map(len, runs)) < size:
+        runs.append("`" * length + "x")
+        length = length % 400 + 1
+    return "".join(runs)[:size]
+
+
+def test_a_line_of_backtick_runs_costs_little():
+    text = _backtick_runs(80_000)
+    started = time.perf_counter()
+    copy = inert_markdown(text)
+    assert time.perf_counter() - started < 1.0
+    assert violations(marked().render(copy)) == []
+
+
+def test_an_answer_past_the_parse_limit_is_kept_as_its_source():
+    text = ("<img src=x onerror=alert(1)>\n\n```\n" + "`" * 9 + "\r\n") * (PARSE_LIMIT // 40)
+    started = time.perf_counter()
+    copy = inert_markdown(text)
+    assert time.perf_counter() - started < 1.0
+    for html in _renders(copy):
+        assert violations(html) == []
+        assert html.count("<pre>") == 1

@@ -96,78 +96,29 @@ RAW_HTML = [
 ]
 LINE_BREAKS = ["\n", "\n\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\x0c", "\v", "\x1c"]
 FENCES = [ticks * n for ticks in "`~" for n in (1, 2, 3, 4, 5, 8)]
+CONTAINERS = ["> ", ">", "- ", "* ", "+ ", "1. ", "2) ", "10. ", "- [x] ", "- [ ] "]
+INDENTS = ["   ", "    ", "\t", " ", "\u00a0", "\u200b", "\x00"]
+TABLE_BITS = ["| ", " |", "|", "\\|", "|---|---|", "| --- |", ":-:", "`a\\|b`", "`\\`"]
+BLOCK_BITS = ["---", "===", "***", "#", "# ", "~", "~~~~"]
+LINK_BITS = ["[", "]", "(", ")", "![", "](", "]: ", "[r]", "[r]: ", "[a\\]]", "[\\[x]", "[x]"]
+LINK_BITS += ["[ ]", "](javascript:alert(1))", "<http://x.example>", "<javascript:alert(1)>"]
+INLINE_BITS = ["<", ">", '"', "'", "`", "``", "\\", "\\\\", "*", "_", "**", "__", "~~", "!"]
+INLINE_BITS += ["$", "$$", "*a `x*", "<a@b.example>"]
+ENTITIES = ["&#106;", "&#x6A;", "&colon;", "&lt;", "&gt;", "&amp;", "&#60;", "&Tab;"]
+WORDS = ["__init__", "C:\\temp\\*", "www.evil.example", "WWW.x.example", "a@b.example", "x"]
+WORDS += ["alert(1)", "https://", "http://x.example/", "ftp://x.example/", "HTTP://X.EXAMPLE/"]
 BITS = [
     *LINE_BREAKS,
     *FENCES,
     *RAW_HTML,
-    "> ",
-    ">",
-    "- ",
-    "* ",
-    "+ ",
-    "1. ",
-    "2) ",
-    "10. ",
-    "   ",
-    "    ",
-    "\t",
-    " ",
-    "| ",
-    " |",
-    "|",
-    "\\|",
-    "|---|---|",
-    "| --- |",
-    ":-:",
-    "---",
-    "===",
-    "***",
-    "#",
-    "# ",
-    "[",
-    "]",
-    "(",
-    ")",
-    "![",
-    "](",
-    "]: ",
-    "[r]",
-    "[r]: ",
-    "[a\\]]",
-    "[\\[x]",
-    "[x]",
-    "[ ]",
-    "<",
-    ">",
-    '"',
-    "'",
-    "`",
-    "``",
-    "\\",
-    "\\\\",
-    "*",
-    "_",
-    "**",
-    "__",
-    "~~",
-    "!",
-    "$",
-    "$$",
-    "&#106;",
-    "&#x6A;",
-    "&colon;",
-    "&lt;",
-    "&gt;",
-    "&amp;",
-    "&#60;",
-    "&Tab;",
-    "__init__",
-    "C:\\temp\\*",
-    "www.evil.example",
-    "a@b.example",
-    "x",
-    "y",
-    "alert(1)",
+    *CONTAINERS,
+    *INDENTS,
+    *TABLE_BITS,
+    *BLOCK_BITS,
+    *LINK_BITS,
+    *INLINE_BITS,
+    *ENTITIES,
+    *WORDS,
 ]
 
 
