@@ -33,12 +33,12 @@ PARSER = (
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
 # Start code, HTML, entities, links, emphasis, tables, math (JupyterLab), e-mail autolinks
-# or escapes anywhere.
-_ALWAYS = frozenset("\\`*_[]<>&|~!$@")
+# or escapes anywhere; marked does not see a link whose text holds `\](`.
+_ALWAYS = frozenset("\\`*_[]()<>&|~!$@")
 # Start a block only at the beginning of a line.
 _LINE_START = frozenset("#-+=")
 # Also escaped inside link destinations: parentheses and quotes end them.
-_DESTINATION = _ALWAYS | frozenset("()'\"{}^")
+_DESTINATION = (_ALWAYS | frozenset("'\"{}^")) - frozenset("<>")
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
 _PLAIN_FENCE_INFO = "text"
 PARSE_LIMIT = 200_000
@@ -131,7 +131,8 @@ def _block(node: _Node) -> list[str]:
     if kind in ("fence", "code_block"):
         return _fence(node.token.content, node.token.info if kind == "fence" else "")
     if kind == "blockquote":
-        return [f"> {line}" if line else ">" for line in _blocks(node.children, tight=False)]
+        lines = _blocks(node.children, tight=False) or [""]
+        return [f"> {line}" if line else ">" for line in lines]
     if kind in ("bullet_list", "ordered_list"):
         return _list(node)
     if kind == "hr":
@@ -305,11 +306,14 @@ def _scheme(url: str) -> str:
 
 
 def _destination(url: str) -> str:
-    """A link destination with everything escaped that could end it or start an entity.
+    """`<url>` with everything escaped that could end it or start an entity or emphasis.
 
-    markdown-it has already percent-encoded spaces and control characters in it.
+    markdown-it has percent-encoded spaces, control characters, `<` and `>` already. In
+    angle brackets, a renderer that failed to see the link would see an autolink ending at
+    `>`, not a GFM autolink running on over the text after it and eating its escapes.
     """
-    return "".join("\\" + char if char in _DESTINATION else char for char in url)
+    url = url.replace("<", "%3C").replace(">", "%3E")
+    return "<" + "".join("\\" + char if char in _DESTINATION else char for char in url) + ">"
 
 
 def _longest_run(text: str, char: str) -> int:

@@ -61,7 +61,7 @@ def test_safe_links_and_formatting_are_kept():
         "| a | b |\n|---|---|\n| 1 | 2 |\n"
     )
     assert inert_markdown(text) == (
-        "# Title\n\n- a **b**\n- [docs](https://example.org/x?a=1)\n\n"
+        "# Title\n\n- a **b**\n- [docs](<https://example.org/x?a=1>)\n\n"
         "| a | b |\n| --- | --- |\n| 1 | 2 |"
     )
 
@@ -125,13 +125,13 @@ def test_task_lists_keep_their_checked_state():
 def test_a_remote_image_becomes_a_link_and_a_data_image_stays():
     text = "![chart](https://evil.example/c.png?q=1) ![dot](data:image/png;base64,AAAA)"
     assert inert_markdown(text) == (
-        "[chart](https://evil.example/c.png?q=1) ![dot](data:image/png;base64,AAAA)"
+        "[chart](<https://evil.example/c.png?q=1>) ![dot](<data:image/png;base64,AAAA>)"
     )
 
 
 def test_a_remote_image_without_alt_text_shows_its_url():
     assert inert_markdown("![](https://x.example/a.png)") == (
-        "[https\\://x.example/a.png](https://x.example/a.png)"
+        "[https\\://x.example/a.png](<https://x.example/a.png>)"
     )
 
 
@@ -144,13 +144,13 @@ def test_an_image_of_another_scheme_is_its_alt_text_or_its_url():
 def test_reference_definitions_in_containers_are_resolved_or_text():
     text = "> [t][r]\n>\n> [r]: javascript:alert(1)\n\n- [u][s]\n\n  [s]: https://ok.example"
     assert inert_markdown(text) == (
-        "> \\[t\\]\\[r\\]\n>\n> \\[r\\]: javascript:alert(1)\n\n- [u](https://ok.example)"
+        "> \\[t\\]\\[r\\]\n>\n> \\[r\\]: javascript:alert\\(1\\)\n\n- [u](<https://ok.example>)"
     )
 
 
 def test_bare_urls_become_links_and_never_swallow_escapes():
     assert inert_markdown('see https://x.example/a_b"<img src=x>') == (
-        'see [https\\://x.example/a\\_b](https://x.example/a\\_b)"\\<img src=x\\>'
+        'see [https\\://x.example/a\\_b](<https://x.example/a\\_b>)"\\<img src=x\\>'
     )
 
 
