@@ -33,10 +33,10 @@ PARSER = (
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
 # Start code, HTML, entities, links, emphasis, tables, math (JupyterLab), e-mail autolinks
-# or escapes anywhere; marked does not see a link whose text holds `\](`.
-_ALWAYS = frozenset("\\`*_[]()<>&|~!$@")
+# ATX closing sequences or escapes anywhere; marked does not see a link whose text holds `\](`.
+_ALWAYS = frozenset("\\`*_[]()<>&|~!$@#")
 # Start a block only at the beginning of a line.
-_LINE_START = frozenset("#-+=")
+_LINE_START = frozenset("-+=")
 # Also escaped inside link destinations: parentheses and quotes end them.
 _DESTINATION = (_ALWAYS | frozenset("'\"{}^")) - frozenset("<>")
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
@@ -113,11 +113,14 @@ def _escape(text: str, *, line_start: bool = False) -> str:
 
 def _blocks(nodes: list[_Node], *, tight: bool) -> list[str]:
     lines: list[str] = []
+    previous = ""
     for node in nodes:
-        block = _block(node)
-        if lines and not tight:
+        # A GFM table runs on over any line that follows it, splitting code spans at `|`:
+        # a blank line ends it, even in a tight list item (which then renders loose).
+        if lines and (not tight or "table" in (previous, node.type)):
             lines.append("")
-        lines.extend(block)
+        lines.extend(_block(node))
+        previous = node.type
     return lines
 
 
