@@ -32,13 +32,16 @@ PARSER = (
 )
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
-# Start code, HTML, entities, links, emphasis, tables, math (JupyterLab), e-mail autolinks
-# ATX closing sequences or escapes anywhere; marked does not see a link whose text holds `\](`.
-_ALWAYS = frozenset("\\`*_[]()<>&|~!$@#")
+# Start code, links, emphasis, tables, math (JupyterLab), e-mail autolinks, ATX closing
+# sequences or escapes anywhere; marked does not see a link whose text holds `\](`.
+_ALWAYS = frozenset("\\`*_[]()|~!$@#")
+# Raw HTML, autolinks, entities: as entities, which every Markdown renderer decodes (not all
+# honour a backslash before them, Python-Markdown for one).
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Start a block only at the beginning of a line.
 _LINE_START = frozenset("-+=")
 # Also escaped inside link destinations: parentheses and quotes end them.
-_DESTINATION = (_ALWAYS | frozenset("'\"{}^")) - frozenset("<>")
+_DESTINATION = _ALWAYS | frozenset("&'\"{}^")
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
 _PLAIN_FENCE_INFO = "text"
 PARSE_LIMIT = 200_000
@@ -107,7 +110,10 @@ def _escape(text: str, *, line_start: bool = False) -> str:
         autolink = (char == ":" and text[index + 1 : index + 2] == "/") or (
             char == "." and text[max(0, index - 3) : index].lower() == "www"
         )
-        out.append("\\" + char if char in _ALWAYS or autolink else char)
+        if char in _ENTITIES:
+            out.append(_ENTITIES[char])
+        else:
+            out.append("\\" + char if char in _ALWAYS or autolink else char)
     return "".join(out)
 
 

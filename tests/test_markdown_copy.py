@@ -69,7 +69,7 @@ def test_safe_links_and_formatting_are_kept():
 def test_fenced_code_is_untouched_and_keeps_its_language():
     text = "Before\n\n```python\nif a < b:\n    print('<b>')\n```\n\nafter <b>"
     assert inert_markdown(text) == (
-        "Before\n\n```python\nif a < b:\n    print('<b>')\n```\n\nafter \\<b\\>"
+        "Before\n\n```python\nif a < b:\n    print('<b>')\n```\n\nafter &lt;b&gt;"
     )
 
 
@@ -150,17 +150,17 @@ def test_reference_definitions_in_containers_are_resolved_or_text():
 
 def test_bare_urls_become_links_and_never_swallow_escapes():
     assert inert_markdown('see https://x.example/a_b"<img src=x>') == (
-        'see [https\\://x.example/a\\_b](<https://x.example/a\\_b>)"\\<img src=x\\>'
+        'see [https\\://x.example/a\\_b](<https://x.example/a\\_b>)"&lt;img src=x&gt;'
     )
 
 
 def test_entities_and_raw_html_are_text():
-    assert inert_markdown("&#106; &amp; <b>") == "j \\& \\<b\\>"
+    assert inert_markdown("&#106; &amp; <b>") == "j &amp; &lt;b&gt;"
 
 
 def test_plain_text_is_escaped_line_by_line():
     assert inert_text("# not a heading\n1. not a list\n<img src=x>") == (
-        "\\# not a heading\\\n1\\. not a list\\\n\\<img src=x\\>"
+        "\\# not a heading\\\n1\\. not a list\\\n&lt;img src=x&gt;"
     )
 
 
