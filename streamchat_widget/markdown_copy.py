@@ -7,14 +7,19 @@ is parsed once (markdown-it-py: CommonMark, raw HTML off, GFM tables, strikethro
 task lists, bare URLs) and the copy is serialized from the tokens, using only syntax
 chosen here:
 
-- text escapes every character that could start Markdown syntax, so raw HTML,
-  entities, autolinks and reference definitions stay text in any renderer;
+- text escapes every character that could start Markdown syntax (`<`, `>`, `&` as
+  entities), so raw HTML, entities, autolinks and reference definitions stay text;
 - code spans and fences are delimited by a backtick run longer than any inside them,
   and every fence carries an info word, so no fence can be closed early by a line of
   its content nor closed by a later opener;
-- links keep only http, https and mailto destinations; remote images become links
-  (nothing is fetched by opening the notebook), `data:image/...` images stay images;
-- containers prefix every line, so no lazy continuation is left for a renderer to guess.
+- links keep only http, https and mailto destinations, written `<...>`; remote images
+  become links (nothing is fetched by opening the notebook), `data:image/...` stays;
+- containers prefix every line, so no lazy continuation is left for a renderer to guess,
+  and a blank line ends every table.
+
+Where marked (JupyterLab's renderer) parses differently from CommonMark, the escaping
+leans to what marked needs; `tests/test_markdown_copy_fuzz.py` renders hostile answers
+with both.
 """
 
 from __future__ import annotations
