@@ -27,14 +27,30 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.tasklists import tasklists_plugin
 
-PARSER = (
-    MarkdownIt("commonmark", {"html": False, "linkify": True})
-    .enable(["table", "strikethrough", "linkify"])
-    .use(tasklists_plugin)
+
+def _task_marks(state: StateCore) -> None:
+    """GFM task items as ☑/☐ text, as the live view and the saved HTML show them."""
+    tokens = state.tokens
+    for item, paragraph, inline in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if item.type != "list_item_open" or paragraph.type != "paragraph_open":
+            continue
+        marker, rest = inline.content[:3], inline.content[3:]
+        text = rest.lstrip(" \t")
+        if marker.lower() in ("[ ]", "[x]") and rest[:1] in (" ", "\t") and text[:1].strip():
+            inline.content = ("☐ " if marker == "[ ]" else "☑ ") + text
+
+
+PARSER = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
+    ["table", "strikethrough", "linkify"]
 )
+# Bare URLs and e-mail addresses are linked as marked's GFM autolinks and the saved HTML
+# link them: with a scheme (or an @), never a bare `example.py`, and not `//host`.
+PARSER.linkify.set({"fuzzy_link": False})
+PARSER.linkify.add("//", None)
+PARSER.core.ruler.before("inline", "streamchat_tasks", _task_marks)
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
 # Start code, links, emphasis, tables, math (JupyterLab), e-mail autolinks, ATX closing
@@ -258,12 +274,9 @@ def _inline(
             href = str(node.token.attrs.get("href", ""))
             body = _inline(children, **nested)
             linked = _scheme(href) in _LINK_SCHEMES and not in_link
-            out.append(f"[{body}]({_destination(href)})" if linked else body)
+            out.append(f"[{body}]({_destination(href)}{_title(node)})" if linked else body)
         elif kind == "image":
             out.append(_image(node, in_link=in_link))
-        elif kind == "html_inline":
-            # The task-list checkbox is the only HTML here (the answer's raw HTML is off).
-            out.append("[x]" if 'checked="checked"' in node.token.content else "[ ]")
         else:
             raise ValueError(f"no Markdown serialization for {kind!r}")
         line_start = False
@@ -294,7 +307,7 @@ def _image(node: _Node, *, in_link: bool) -> str:
     src = str(node.token.attrs.get("src", ""))
     alt = _escape(_plain(node.children))
     if src.lower().startswith(_DATA_IMAGES):
-        return f"![{alt}]({_destination(src)})"
+        return f"![{alt}]({_destination(src)}{_title(node)})"
     if _scheme(src) in ("http", "https") and not in_link:
         return f"[{alt or _escape(src)}]({_destination(src)})"
     return alt or _escape(src)
@@ -328,6 +341,15 @@ def _destination(url: str) -> str:
     """
     url = url.replace("<", "%3C").replace(">", "%3E")
     return "<" + "".join("\\" + char if char in _DESTINATION else char for char in url) + ">"
+
+
+def _title(node: _Node) -> str:
+    """A link's title, on one line, in double quotes."""
+    title = " ".join(str(node.token.attrs.get("title", "")).split())
+    if not title:
+        return ""
+    quoted = _escape(title).replace('"', '\\"')
+    return f' "{quoted}"'
 
 
 def _longest_run(text: str, char: str) -> int:
