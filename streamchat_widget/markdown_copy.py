@@ -61,7 +61,7 @@ _ALWAYS = frozenset("\\`*_[]()|~!$@#")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Start a block only at the beginning of a line.
 _LINE_START = frozenset("-+=")
-# Also escaped inside link destinations: parentheses and quotes end them.
+# Also escaped in link destinations (written `<...>`): `&` would start an entity there.
 _DESTINATION = _ALWAYS | frozenset("&'\"{}^")
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
 _PLAIN_FENCE_INFO = "text"
@@ -223,12 +223,7 @@ def _table(node: _Node) -> list[str]:
 
 
 def _alignment(cell: _Node) -> str:
-    style = str(cell.token.attrs.get("style", ""))
-    return {
-        "text-align:left": ":---",
-        "text-align:right": "---:",
-        "text-align:center": ":---:",
-    }.get(style, "---")
+    return _ALIGNMENTS.get(str(cell.token.attrs.get("style", "")), "---")
 
 
 def _inline_lines(inline: _Node) -> list[str]:

@@ -34,7 +34,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "hunt",
-    max_examples=50_000,
+    max_examples=30_000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
