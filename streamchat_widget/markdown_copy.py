@@ -24,6 +24,7 @@ with both.
 
 from __future__ import annotations
 
+import string
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
@@ -59,13 +60,15 @@ _ALWAYS = frozenset("\\`*_[]()|~!$@#")
 # Raw HTML, autolinks, entities: as entities, which every Markdown renderer decodes (not all
 # honour a backslash before them, Python-Markdown for one).
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_ESCAPES = str.maketrans({**{char: "\\" + char for char in _ALWAYS}, **_ENTITIES})
 # Start a block only at the beginning of a line.
 _LINE_START = frozenset("-+=")
 # Also escaped in link destinations (written `<...>`): `&` would start an entity there.
 _DESTINATION = _ALWAYS | frozenset("&'\"{}^")
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#.-_")
 _PLAIN_FENCE_INFO = "text"
-PARSE_LIMIT = 200_000
+PARSE_LIMIT = 100_000
 _ALIGNMENTS = {"text-align:left": ":---", "text-align:right": "---:", "text-align:center": ":---:"}
 
 
@@ -73,7 +76,7 @@ def inert_markdown(markdown: str) -> str:
     """Markdown that renders like `markdown` does in CommonMark, with no live HTML or script URL.
 
     The copy is made on the kernel's loop when an answer ends, and markdown-it-py parses
-    about 1 MB/s: past `PARSE_LIMIT` characters the answer is kept as its source, in a fence.
+    about 0.5-1 MB/s here: past `PARSE_LIMIT` characters the answer stays its source, fenced.
     """
     if len(markdown) > PARSE_LIMIT:
         note = _escape(f"(Answer longer than {PARSE_LIMIT} characters: its Markdown source.)")
@@ -92,21 +95,23 @@ class _Node:
     """A token with the tokens it encloses (markdown-it's own tree is slower by far)."""
 
     __slots__ = ("children", "token", "type")
-
-    def __init__(self, token: Token, children: list[_Node]) -> None:
-        self.token = token
-        self.type = token.type.removesuffix("_open")
-        self.children = children
+    children: list[_Node]
+    token: Token
+    type: str
 
 
 def _tree(tokens: list[Token]) -> list[_Node]:
     root: list[_Node] = []
     stack = [root]
+    new = object.__new__  # no __init__ call: this runs once per token of the answer
     for token in tokens:
         if token.nesting == -1:
             stack.pop()
             continue
-        node = _Node(token, _tree(token.children) if token.children else [])
+        node = new(_Node)
+        node.token = token
+        node.type = token.type.removesuffix("_open")
+        node.children = _tree(token.children) if token.children else []
         stack[-1].append(node)
         if token.nesting == 1:
             stack.append(node.children)
@@ -114,28 +119,24 @@ def _tree(tokens: list[Token]) -> list[_Node]:
 
 
 def _escape(text: str, *, line_start: bool = False) -> str:
-    out: list[str] = []
+    head = ""
     if line_start:
         text = text.lstrip(" \t")
-        digits = 0
-        while digits < len(text) and text[digits] in "0123456789":
-            digits += 1
+        digits = len(text) - len(text.lstrip("0123456789"))
         if 0 < digits < len(text) and text[digits] in ".)":
-            out.append(text[:digits] + "\\" + text[digits])
-            text = text[digits + 1 :]
-        elif text[:1] in _LINE_START and text:
-            out.append("\\" + text[0])
-            text = text[1:]
-    for index, char in enumerate(text):
-        # marked's GFM autolinks (`http://`, `www.`) swallow backslashes: never start one.
-        autolink = (char == ":" and text[index + 1 : index + 2] == "/") or (
-            char == "." and text[max(0, index - 3) : index].lower() == "www"
-        )
-        if char in _ENTITIES:
-            out.append(_ENTITIES[char])
-        else:
-            out.append("\\" + char if char in _ALWAYS or autolink else char)
-    return "".join(out)
+            head, text = text[:digits] + "\\" + text[digits], text[digits + 1 :]
+        elif text[:1] and text[0] in _LINE_START:
+            head, text = "\\" + text[0], text[1:]
+    # marked's GFM autolinks (`http://`, `www.`) swallow backslashes: never start one.
+    escaped = text.translate(_ESCAPES).replace(":/", "\\:/")
+    lower = escaped.translate(_ASCII_LOWER)  # str.lower() can change the length
+    pieces, cut, start = [], 0, lower.find("www.")
+    while start >= 0:
+        pieces.append(escaped[cut : start + 3])
+        cut = start + 3
+        start = lower.find("www.", cut)
+    pieces.append(escaped[cut:])
+    return head + "\\".join(pieces)
 
 
 def _blocks(nodes: list[_Node], *, tight: bool) -> list[str]:
