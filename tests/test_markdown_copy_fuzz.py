@@ -208,8 +208,8 @@ def _reply(text: str, other: str = "") -> Reply:
 
 def _assert_inert(reply: Reply) -> None:
     copy = to_markdown(reply)
-    for renderer, html in (("marked", marked().render(copy)), ("markdown-it", None)):
-        html = html if html is not None else MARKDOWN_IT_HTML.render(copy)
+    rendered = {"marked": marked().render(copy), "markdown-it": MARKDOWN_IT_HTML.render(copy)}
+    for renderer, html in rendered.items():
         found = violations(html)
         assert not found, f"{renderer} made {found} of the copy {copy!r}"
 
