@@ -18,24 +18,21 @@ from markdown_it import MarkdownIt
 
 HERE = Path(__file__).parent
 MARKDOWN_IT_HTML = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-FORBIDDEN_TAGS = frozenset(
-    [
-        "script",
-        "iframe",
-        "frame",
-        "frameset",
-        "svg",
-        "math",
-        "object",
-        "embed",
-        "style",
-        "base",
-        "form",
-        "meta",
-        "link",
-        "template",
-    ]
-)
+FORBIDDEN_TAGS = frozenset({
+    "script", "iframe", "frame", "frameset", "svg", "math", "object", "embed", "style", "base",
+    "form", "meta", "link", "template",
+})  # fmt: skip
+# What Markdown itself makes (marked and markdown-it); anything else came from raw HTML.
+MARKDOWN_TAGS = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "del", "s", "code", "pre", "a",
+    "img", "ul", "ol", "li", "blockquote", "hr", "br", "table", "thead", "tbody", "tr", "th",
+    "td", "input",
+})  # fmt: skip
+MARKDOWN_ATTRIBUTES = frozenset({
+    "href", "src", "alt", "title", "class", "start", "align", "style", "checked", "disabled",
+    "type",
+})  # fmt: skip
+ALIGN_STYLES = frozenset({"text-align:left", "text-align:right", "text-align:center"})
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "poster"})
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:text")
 
@@ -88,7 +85,11 @@ class _Checker(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in FORBIDDEN_TAGS:
             self.violations.append(f"<{tag}> element")
+        elif tag not in MARKDOWN_TAGS:
+            self.violations.append(f"raw <{tag}> element")
         for name, value in attrs:
+            if name not in MARKDOWN_ATTRIBUTES or (name == "style" and value not in ALIGN_STYLES):
+                self.violations.append(f"raw {name}={value!r} on <{tag}>")
             url = _compact_url(value or "")
             if name.startswith("on"):
                 self.violations.append(f"{name} handler on <{tag}>")
@@ -99,7 +100,8 @@ class _Checker(HTMLParser):
 
 
 def violations(html: str) -> list[str]:
-    """Everything in `html` that could run script or fetch by itself."""
+    """Everything in `html` that could run script or fetch by itself, or that only raw HTML
+    (not Markdown) could have made."""
     checker = _Checker()
     checker.feed(html)
     checker.close()
