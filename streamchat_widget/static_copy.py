@@ -244,21 +244,21 @@ def to_html(reply: Reply) -> str:
 
 def to_markdown(reply: Reply) -> str:
     """The answer's Markdown; notice, refusal, error and footer are server- or model-made: text."""
+
+    def quote(markdown: str) -> str:
+        return "\n".join(f"> {line}" for line in markdown.split("\n"))
+
     notice, refusal = inert_text(reply.notice), inert_text(reply.refusal)
     parts = [f"*{notice}*"] if notice else []
     if refusal:
-        parts.append(_quote(f"**Refusal:** {refusal}"))
+        parts.append(quote(f"**Refusal:** {refusal}"))
     if reply.text:
         parts.append(inert_markdown(reply.text))
     if reply.error:
         title, message = inert_text(reply.error["title"]), inert_text(reply.error["message"])
-        parts.append(_quote(f"**Error: {title}** {message}"))
+        parts.append(quote(f"**Error: {title}** {message}"))
     parts.append(f"*{inert_text(footer(reply))}*")
     return "\n\n".join(parts)
-
-
-def _quote(markdown: str) -> str:
-    return "\n".join(f"> {line}" for line in markdown.split("\n"))
 
 
 def to_plain(reply: Reply) -> str:
