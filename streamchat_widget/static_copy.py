@@ -8,7 +8,7 @@ reopened without a kernel, and nbconvert renders the view (not the Markdown)
 whenever the executing client saved widget state, as nbclient does.
 Model output is untrusted: the HTML comes from markdown-it with raw HTML off
 (tags are shown as text, script URLs are not linked), the Markdown from
-`safe_markdown.neutralize`.
+`markdown_copy`, which writes it back from the parse with only syntax it chose.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from .safe_markdown import neutralize
+from .markdown_copy import inert_markdown, inert_text
+from .markdown_syntax import answer_parser
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -56,24 +55,6 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     return highlight(code, get_lexer_by_name(name), HtmlFormatter(nowrap=True))
 
 
-def _task_items(state: StateCore) -> None:
-    """GFM task items as ☑/☐ text, as the live view shows them: inert in every viewer."""
-    tokens = state.tokens
-    for i in range(len(tokens) - 2):
-        item, para, inline = tokens[i], tokens[i + 1], tokens[i + 2]
-        if item.type != "list_item_open" or para.type != "paragraph_open":
-            continue
-        marker, rest = inline.content[:3], inline.content[3:]
-        if marker.lower() not in ("[ ]", "[x]") or rest[:1] not in (" ", "\t"):
-            continue
-        text = rest.lstrip(" \t")
-        if not text or text[0].isspace():
-            continue
-        inline.content = ("☐ " if marker == "[ ]" else "☑ ") + text
-        item.attrSet("class", "streamchat-task")
-        item.attrSet("style", "list-style-type:none")
-
-
 def _image(self, tokens, idx, options, env) -> str:
     """A remote image is never fetched by the saved copy: it becomes a link to the image."""
     token = tokens[idx]
@@ -98,14 +79,7 @@ def _image(self, tokens, idx, options, env) -> str:
     )
 
 
-_MARKDOWN = MarkdownIt(
-    "commonmark", {"html": False, "linkify": True, "highlight": _highlight}
-).enable(["table", "strikethrough", "linkify"])
-# Bare URLs and e-mail addresses are linked as marked's GFM autolinks do: with a scheme
-# (or an @), never a bare `example.py`, and not `//host`.
-_MARKDOWN.linkify.set({"fuzzy_link": False})
-_MARKDOWN.linkify.add("//", None)
-_MARKDOWN.core.ruler.before("inline", "streamchat_tasks", _task_items)
+_MARKDOWN = answer_parser(highlight=_highlight)
 _MARKDOWN.add_render_rule("image", _image)
 _MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<del>")
 _MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")
@@ -243,15 +217,22 @@ def to_html(reply: Reply) -> str:
 
 
 def to_markdown(reply: Reply) -> str:
-    parts = [f"*{reply.notice}*"] if reply.notice else []
-    if reply.refusal:
-        parts.append("> **Refusal:** " + reply.refusal.replace("\n", "\n> "))
+    """The answer's Markdown; notice, refusal, error and footer are server- or model-made: text."""
+
+    def quote(markdown: str) -> str:
+        return "\n".join(f"> {line}" for line in markdown.split("\n"))
+
+    notice, refusal = inert_text(reply.notice), inert_text(reply.refusal)
+    parts = [f"*{notice}*"] if notice else []
+    if refusal:
+        parts.append(quote(f"**Refusal:** {refusal}"))
     if reply.text:
-        parts.append(reply.text)
+        parts.append(inert_markdown(reply.text))
     if reply.error:
-        parts.append(f"> **Error: {reply.error['title']}** {reply.error['message']}")
-    parts.append(f"*{footer(reply)}*")
-    return neutralize("\n\n".join(parts))
+        title, message = inert_text(reply.error["title"]), inert_text(reply.error["message"])
+        parts.append(quote(f"**Error: {title}** {message}"))
+    parts.append(f"*{inert_text(footer(reply))}*")
+    return "\n\n".join(parts)
 
 
 def to_plain(reply: Reply) -> str:
