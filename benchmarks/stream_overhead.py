@@ -87,7 +87,7 @@ def main() -> None:
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
         with Kernel(env) as kernel:
             kernel.run("%load_ext streamchat_widget\n" + PLAIN_LOOP)
-            for name, code in ARMS.items():  # warm-up, not counted
+            for code in ARMS.values():  # warm-up, not counted
                 run_arm(kernel, code, Arm())
             for round_ in range(args.rounds):
                 order = list(ARMS) if round_ % 2 == 0 else list(reversed(ARMS))
@@ -96,21 +96,23 @@ def main() -> None:
             check = kernel.run("print(_chat.text == _text, _chat.status)").stdout.strip()
 
     plain, chat = arms["plain"], arms["chat"]
-    wall_ratios = [c / p for c, p in zip(chat.wall, plain.wall)]
-    cpu_ratios = [c / p for c, p in zip(chat.cpu, plain.cpu)]
+    wall_ratios = [c / p for c, p in zip(chat.wall, plain.wall, strict=True)]
+    cpu_ratios = [c / p for c, p in zip(chat.cpu, plain.cpu, strict=True)]
+    wall_ratio = statistics.median(chat.wall) / statistics.median(plain.wall)
+    cpu_ratio = statistics.median(chat.cpu) / statistics.median(plain.cpu)
     size = statistics.median(chat.sizes)
     print(f"answer: {args.tokens} tokens, {answer_bytes} bytes; same text both ways: {check}")
     print(f"{args.rounds} alternating rounds; medians, spread min-max")
     print(f"plain openai loop, wall : {spread(plain.wall)}")
     print(f"%%chat, wall            : {spread(chat.wall)}")
     print(
-        f"wall ratio              : {statistics.median(chat.wall) / statistics.median(plain.wall):.2f}"
+        f"wall ratio              : {wall_ratio:.2f}"
         f" (per round {min(wall_ratios):.2f}-{max(wall_ratios):.2f}; target <= 1.10)"
     )
     print(f"plain openai loop, CPU  : {spread(plain.cpu)} in the kernel process")
     print(f"%%chat, CPU             : {spread(chat.cpu)} in the kernel process")
     print(
-        f"CPU ratio               : {statistics.median(chat.cpu) / statistics.median(plain.cpu):.2f}"
+        f"CPU ratio               : {cpu_ratio:.2f}"
         f" (per round {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f})"
     )
     print(

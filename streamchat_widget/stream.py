@@ -101,56 +101,75 @@ def stream_chat(
     `first_byte_timeout` bounds the wait for the response across all of the
     client's retries, so a silent server costs that long, not once per attempt.
     """
-    return whole_characters(_stream_events(client, request, first_byte_timeout))
+    return _stream_events(client, request, first_byte_timeout)
 
 
 async def _stream_events(
     client: openai.AsyncOpenAI, request: Mapping[str, Any], first_byte_timeout: float | None
 ) -> AsyncGenerator[Event, None]:
+    """The client sends the request; the body is read here, one JSON value per SSE event,
+    with no pydantic model per chunk. Ends, and fails, as the client's own stream would:
+    at `[DONE]`, with `APIError` for an in-band error, `APITimeoutError` or
+    `APIConnectionError` when the connection fails, `json.JSONDecodeError` for bad data.
+    One loop, no generator per layer: this runs once per token."""
     model = str(request.get("model", ""))
     try:
         response = await _open(client, request, first_byte_timeout)
     except Exception as exc:
         yield describe_error(exc, client, model=model)
         return
-    seen_output = False
-    finish: str | None = None
-    try:
-        async for chunk in _chunks(response):
-            for event in chunk_events(chunk):
-                if isinstance(event, Finish):
-                    finish = event.reason
-                elif not isinstance(event, Usage):
-                    seen_output = True
-                yield event
-    except Exception as exc:
-        yield describe_error(exc, client, mid_stream=True, model=model)
-        return
-    finally:
-        await response.aclose()
-    if not seen_output:
-        yield _empty(finish)
-
-
-async def _chunks(response: httpx2.Response) -> AsyncGenerator[Any, None]:
-    """The JSON value of each event until `[DONE]`, raising as the openai client's own
-    stream does: `APIError` for an in-band error, `APITimeoutError` and
-    `APIConnectionError` when the connection fails, `json.JSONDecodeError` for bad data."""
     decoder = SSEDecoder()
-    loads = json.loads
+    joiner = _Joiner()
+    seen_output = done = False
+    finish: str | None = None
     try:
         async for data in response.aiter_bytes():
             for sse in decoder.feed(data):
                 if sse.data.startswith("[DONE]"):
-                    return
-                chunk = loads(sse.data)
+                    done = True
+                    break
+                chunk = json.loads(sse.data)
                 if type(chunk) is dict and chunk.get("error"):
                     raise _in_band_error(chunk["error"], response.request)
-                yield chunk
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=response.request) from exc
-    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:
-        raise openai.APIConnectionError(request=response.request) from exc
+                for event in chunk_events(chunk):
+                    kind = type(event)
+                    if kind in _SPLITTABLE:
+                        seen_output = True
+                        event = joiner.whole(event)
+                        if event is None:
+                            continue
+                    elif kind is Finish:
+                        finish = event.reason
+                    elif kind is not Usage:
+                        seen_output = True
+                    yield event
+            if done:
+                break
+    except Exception as exc:
+        for event in joiner.rest():
+            yield event
+        error = _client_error(exc, response.request)
+        yield describe_error(error, client, mid_stream=True, model=model)
+        return
+    finally:
+        await response.aclose()
+    for event in joiner.rest():
+        yield event
+    if not seen_output:
+        yield _empty(finish)
+
+
+def _client_error(exc: Exception, request: httpx2.Request) -> Exception:
+    """A failure of the connection while reading, as the client's own stream raises it."""
+    error: Exception
+    if isinstance(exc, httpx2.TimeoutException):
+        error = openai.APITimeoutError(request=request)
+    elif isinstance(exc, (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)):
+        error = openai.APIConnectionError(request=request)
+    else:
+        return exc
+    error.__cause__ = exc
+    return error
 
 
 def _in_band_error(error: Any, request: httpx2.Request) -> openai.APIError:
@@ -224,6 +243,8 @@ def clean_text(text: str) -> str:
     JSON can carry lone surrogates (`"\\ud83d"`), and Jupyter's message encoder
     cannot send them: one would fail the widget, the display and recordings.
     """
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -234,27 +255,48 @@ def clean_text(text: str) -> str:
 _SPLITTABLE = (TextDelta, ReasoningDelta, RefusalDelta)
 
 
+class _Joiner:
+    """Holds back a trailing high surrogate until the next delta of its kind, so a pair
+    split across two chunks arrives as one character."""
+
+    def __init__(self) -> None:
+        self.held: dict[type, str] = {}
+
+    def whole(self, event: TextDelta | ReasoningDelta | RefusalDelta) -> Event | None:
+        """`event` with what was held before it and without what is held now; None if empty."""
+        kind = type(event)
+        text = self.held.pop(kind, "") + event.text if self.held else event.text
+        if text and "\ud800" <= text[-1] <= "\udbff":
+            self.held[kind], text = text[-1], text[:-1]
+        if not text:
+            return None
+        cleaned = clean_text(text)
+        return event if cleaned is event.text else kind(cleaned)
+
+    def rest(self) -> list[Event]:
+        """What is still held, each alone (a lone half becomes U+FFFD)."""
+        events: list[Event] = [kind(clean_text(text)) for kind, text in self.held.items()]
+        self.held.clear()
+        return events
+
+
 async def whole_characters(events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
-    """Hold back a trailing high surrogate until the next delta of its kind, so a pair
-    split across two chunks arrives as one character; closes `events` on every exit."""
-    held: dict[type, str] = {}
+    """`events` with surrogate pairs split across deltas joined (see `_Joiner`);
+    closes `events` on every exit."""
+    joiner = _Joiner()
     async with contextlib.aclosing(events):
         async for event in events:
             if isinstance(event, _SPLITTABLE):
-                kind = type(event)
-                text = held.pop(kind, "") + event.text
-                if text and "\ud800" <= text[-1] <= "\udbff":
-                    held[kind], text = text[-1], text[:-1]
-                if text:
-                    yield kind(clean_text(text))
+                whole = joiner.whole(event)
+                if whole is not None:
+                    yield whole
                 continue
             if isinstance(event, StreamError):
-                for kind, text in held.items():
-                    yield kind(clean_text(text))
-                held.clear()
+                for held in joiner.rest():
+                    yield held
             yield event
-    for kind, text in held.items():
-        yield kind(clean_text(text))
+    for held in joiner.rest():
+        yield held
 
 
 def chunk_events(chunk: Any) -> list[Event]:
