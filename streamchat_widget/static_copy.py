@@ -16,31 +16,99 @@ from __future__ import annotations
 import html
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from .safe_markdown import neutralize
 
 if TYPE_CHECKING:
     from .reply import Reply
 
+# The languages the live view highlights (js/src/markdown.ts) and their usual names, mapped
+# to Pygments lexers. Model output names the language: any other name, or a block above the
+# size cap, is shown as plain text, so a hostile block cannot pick a slow lexer or run one long.
+LEXERS = {
+    **dict.fromkeys(("bash", "sh", "shell", "zsh"), "bash"),
+    **dict.fromkeys(("cpp", "c++", "cc", "cxx", "hpp", "hh", "hxx", "h"), "cpp"),
+    "css": "css",
+    **dict.fromkeys(("javascript", "js", "jsx", "mjs", "cjs"), "javascript"),
+    "json": "json",
+    **dict.fromkeys(("python", "py", "python3", "py3", "ipython"), "python"),
+    **dict.fromkeys(("rust", "rs"), "rust"),
+    "sql": "sql",
+    **dict.fromkeys(("typescript", "ts", "tsx", "mts", "cts"), "typescript"),
+    **dict.fromkeys(("xml", "html", "xhtml", "svg"), "html"),
+    **dict.fromkeys(("yaml", "yml"), "yaml"),
+}
+HIGHLIGHT_LIMIT = 20_000
+
 
 def _highlight(code: str, language: str, _attrs: str) -> str:
     """Pygments spans: JupyterLab and nbconvert style `.highlight` with the editor theme."""
+    name = LEXERS.get(language.split()[0].lower()) if language else None
+    if name is None or len(code) > HIGHLIGHT_LIMIT:
+        return ""
+    return highlight(code, get_lexer_by_name(name), HtmlFormatter(nowrap=True))
+
+
+def _task_items(state: StateCore) -> None:
+    """GFM task items as ☑/☐ text, as the live view shows them: inert in every viewer."""
+    tokens = state.tokens
+    for i in range(len(tokens) - 2):
+        item, para, inline = tokens[i], tokens[i + 1], tokens[i + 2]
+        if item.type != "list_item_open" or para.type != "paragraph_open":
+            continue
+        marker, rest = inline.content[:3], inline.content[3:]
+        if marker.lower() not in ("[ ]", "[x]") or rest[:1] not in (" ", "\t"):
+            continue
+        text = rest.lstrip(" \t")
+        if not text or text[0].isspace():
+            continue
+        inline.content = ("☐ " if marker == "[ ]" else "☑ ") + text
+        item.attrSet("class", "streamchat-task")
+        item.attrSet("style", "list-style-type:none")
+
+
+def _image(self, tokens, idx, options, env) -> str:
+    """A remote image is never fetched by the saved copy: it becomes a link to the image."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if src.lower().startswith("data:image/"):
+        return self.image(tokens, idx, options, env)
+    esc = html.escape
     try:
-        lexer = get_lexer_by_name(language.split()[0]) if language else None
-    except ClassNotFound:
-        lexer = None
-    return highlight(code, lexer, HtmlFormatter(nowrap=True)) if lexer else ""
+        scheme = urlsplit(src).scheme.lower()
+    except ValueError:  # not a URL a browser could fetch either
+        return esc(alt)
+    if scheme not in ("", "http", "https"):
+        return esc(alt)
+    marks = f'class="streamchat-remote-image" data-src="{esc(src)}" data-alt="{esc(alt)}"'
+    opened = sum({"link_open": 1, "link_close": -1}.get(t.type, 0) for t in tokens[:idx])
+    if opened:  # inside a link already: a link in a link is not HTML
+        return f'<span {marks} title="Image not loaded: {esc(src)}">{esc(alt or src)}</span>'
+    return (
+        f'<a {marks} href="{esc(src)}" target="_blank" rel="noopener noreferrer" '
+        f'title="Image not loaded: {esc(src)}">{esc(alt or src)}</a>'
+    )
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable(
-    ["table", "strikethrough"]
-)
+_MARKDOWN = MarkdownIt(
+    "commonmark", {"html": False, "linkify": True, "highlight": _highlight}
+).enable(["table", "strikethrough", "linkify"])
+# Bare URLs and e-mail addresses are linked as marked's GFM autolinks do: with a scheme
+# (or an @), never a bare `example.py`, and not `//host`.
+_MARKDOWN.linkify.set({"fuzzy_link": False})
+_MARKDOWN.linkify.add("//", None)
+_MARKDOWN.core.ruler.before("inline", "streamchat_tasks", _task_items)
+_MARKDOWN.add_render_rule("image", _image)
+_MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<del>")
+_MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")
 _PRE_STYLE = (
     "background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid "
     "var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:8px 10px;overflow-x:auto"
@@ -67,6 +135,13 @@ _BOX = (
 )
 PLAIN_LIMIT = 4000
 _QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
+# Every colour is a theme variable (the fallbacks serve nbviewer and exports), so Dark
+# stays readable; the live card (widget.css) uses the same ones.
+_ERROR = (
+    "border-left:3px solid var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px;"
+    "background:var(--jp-layout-color1,transparent);color:var(--jp-content-font-color1,inherit)"
+)
+_HINT = "font-size:var(--jp-ui-font-size1,12px);color:var(--jp-content-font-color2,#555)"
 # Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
 # nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
 _COPY_SCRIPT = """<script>(function (me) {
@@ -152,10 +227,11 @@ def to_html(reply: Reply) -> str:
         )
     if reply.error:
         parts.append(
-            '<div class="streamchat-error" role="alert" style="border-left:3px solid '
-            'var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px">'
-            f"<strong>{esc(reply.error['title'])}</strong> {esc(reply.error['message'])}"
-            f'<div style="{_QUIET}">{esc(reply.error.get("hint", ""))}</div></div>'
+            f'<div class="streamchat-error" role="alert" style="{_ERROR}">'
+            f'<strong class="streamchat-error-title">{esc(reply.error["title"])}</strong> '
+            f'<span class="streamchat-error-message">{esc(reply.error["message"])}</span>'
+            f'<div class="streamchat-error-hint" style="{_HINT}">'
+            f"{esc(reply.error.get('hint', ''))}</div></div>"
         )
     parts.append(f'<div class="streamchat-footer" style="{_QUIET}">{esc(footer(reply))}</div>')
     # Every "<" escaped: the answer cannot close this element and become markup.

@@ -345,3 +345,235 @@ def test_committed_notebooks_reopen_showing_every_answer_without_widget_errors(l
         page.screenshot(path=str(ARTIFACTS / f"reopened-{app}.png"), full_page=True)
     finally:
         page.close()
+
+
+# A 1x1 transparent PNG.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def image_server():
+    """A loopback HTTP server that answers every GET with a pixel and records the paths."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    paths: list[str] = []
+    arrived = threading.Condition()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            with arrived:
+                paths.append(self.path)
+                arrived.notify_all()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(PIXEL)))
+            self.end_headers()
+            self.wfile.write(PIXEL)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+
+    def wait_for(path: str, timeout: float = 10) -> None:
+        with arrived:
+            assert arrived.wait_for(lambda: path in paths, timeout), f"{path} never requested"
+
+    httpd.paths, httpd.wait_for = paths, wait_for
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _round_trip(page, image_server, name: str) -> None:
+    """Load a sentinel image from the same server: any earlier image request has arrived."""
+    page.evaluate(
+        "url => new Promise(done => { const i = new Image(); i.onload = i.onerror = done;"
+        " i.src = url; })",
+        f"{image_server.url}/{name}",
+    )
+    image_server.wait_for(f"/{name}")
+
+
+def _image_requests(image_server, requested: list[str], path: str) -> list[str]:
+    """Requests for `path`, as the image server and as the browser itself saw them."""
+    seen = [p for p in image_server.paths if p.startswith(path)]
+    assert len([u for u in requested if path in u]) == len(seen)
+    return seen
+
+
+def test_remote_images_are_never_fetched_by_the_live_view_or_the_saved_copy(
+    lab, browser, server, image_server
+):
+    url = f"{image_server.url}/probe.png?d=SECRET_FROM_CONTEXT"
+    tokens = ["Status:\n\n", f"![status]({url})", "\n\nMore text ", "follows.\n\n"]
+    tokens += [f"word{i} " for i in range(60)]
+    server.add_model("exfiltrating", Plan(tokens=tokens, delay=0.02))
+    name = lab.notebook(
+        "images.ipynb", ["%load_ext streamchat_widget", "%%chat -m exfiltrating\nx"]
+    )
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        lab.open_and_run_all(page, name)
+        page.wait_for_function(
+            '() => document.querySelector(\'.streamchat[data-status="streaming"]'
+            " .streamchat-answer')?.textContent.includes('follows.')",
+            timeout=30_000,
+        )
+        _round_trip(page, image_server, "while-streaming.png")
+        assert _image_requests(image_server, requested, "/probe.png") == []
+        live = page.locator('.streamchat[data-status="streaming"] .streamchat-remote-image')
+        assert live.locator(".streamchat-remote-image-url").inner_text() == url
+        assert live.get_by_role("button", name=f"Load image from {url}").count() == 1
+
+        page.wait_for_selector('.streamchat[data-status="done"]', timeout=30_000)
+        saved = page.locator(".jp-RenderedHTMLCommon .streamchat a.streamchat-remote-image")
+        saved.wait_for()
+        assert saved.get_attribute("href") == url
+        assert page.locator(f'img[src*="{image_server.url}"]').count() == 0
+        _round_trip(page, image_server, "after-the-end.png")
+        assert _image_requests(image_server, requested, "/probe.png") == []
+    finally:
+        page.close()
+
+
+def test_a_click_loads_a_remote_image_once(lab, browser, server, image_server):
+    url = f"{image_server.url}/clicked.png"
+    tokens = ["Chart:\n\n", f"![chart]({url})", "\n\nThen ", "words.\n\n"]
+    tokens += [f"word{i} " for i in range(600)]
+    server.add_model("clickable-image", Plan(tokens=tokens, delay=0.02))
+    name = lab.notebook(
+        "click.ipynb", ["%load_ext streamchat_widget", "%%chat -m clickable-image\nx"]
+    )
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        lab.open_and_run_all(page, name)
+        live = page.locator('.streamchat[data-status="streaming"]')
+        button = live.get_by_role("button", name=f"Load image from {url}")
+        button.wait_for(timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        live.locator(".streamchat-remote-image").screenshot(path=str(ARTIFACTS / "image-held.png"))
+        _round_trip(page, image_server, "before-click.png")
+        assert _image_requests(image_server, requested, "/clicked.png") == []
+
+        button.click()
+        image_server.wait_for("/clicked.png")
+        page.wait_for_function(
+            "url => [...document.images].some(i => i.src === url && i.complete"
+            " && i.naturalWidth === 1)",
+            arg=url,
+        )
+        page.wait_for_function(
+            "() => document.querySelector('.streamchat-answer')?.textContent.includes('word40 ')"
+        )
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector('.streamchat[data-status="stopped"]', timeout=10_000)
+        _round_trip(page, image_server, "after-stop.png")
+        assert _image_requests(image_server, requested, "/clicked.png") == ["/clicked.png"]
+    finally:
+        page.close()
+
+
+# Composites the backgrounds under `el` (canvas does the colour parsing and alpha blending)
+# and returns the WCAG contrast ratio of each element's text against that surface.
+CONTRAST = """(elements) => {
+  const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+  const pixel = () => [...ctx.getImageData(0, 0, 1, 1).data];
+  const alpha = (color) => {
+    ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = color; ctx.fillRect(0, 0, 1, 1);
+    return pixel()[3];
+  };
+  const luminance = ([r, g, b]) => {
+    const c = [r, g, b].map(v => v / 255).map(v => v <= 0.04045 ? v / 12.92
+      : Math.pow((v + 0.055) / 1.055, 2.4));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  return elements.map((el) => {
+    const layers = [];
+    for (let n = el; n; n = n.parentElement) {
+      const background = getComputedStyle(n).backgroundColor;
+      layers.unshift(background);
+      if (alpha(background) === 255) break;
+    }
+    ctx.clearRect(0, 0, 1, 1);
+    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 1, 1);
+    for (const layer of layers) { ctx.fillStyle = layer; ctx.fillRect(0, 0, 1, 1); }
+    const surface = luminance(pixel());
+    ctx.fillStyle = getComputedStyle(el).color; ctx.fillRect(0, 0, 1, 1);
+    const text = luminance(pixel());
+    const [hi, lo] = [Math.max(surface, text), Math.min(surface, text)];
+    return {text: el.textContent.trim().slice(0, 40), ratio: (hi + 0.05) / (lo + 0.05)};
+  });
+}"""
+
+LIVE_ERROR_CELL = (
+    "from streamchat_widget.widget import ChatWidget\n"
+    "ChatWidget(status='error', model_name='m', badge='replay', error={'title': 'Bad request', "
+    "'message': 'The server refused the request.', "
+    "'hint': 'Check the options sent with this cell.'})"
+)
+
+
+def _set_theme(page, theme: str) -> None:
+    page.evaluate(
+        "theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme
+    )
+    light = "true" if theme == "JupyterLab Light" else "false"
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+    page.wait_for_function(
+        "() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color1').trim()"
+        f" {'===' if light == 'true' else '!=='} 'white'"
+    )
+    # A theme change shows JupyterLab's splash over the page while it fades out.
+    page.wait_for_function("() => !document.querySelector('#jupyterlab-splash')")
+
+
+def test_error_cards_and_badges_are_readable_in_light_and_dark(lab, browser, server):
+    server.add_model(
+        "refusing", Plan(status=400, error_body={"error": {"message": "bad option 'tempurature'"}})
+    )
+    name = lab.notebook(
+        "error-themes.ipynb",
+        ["%load_ext streamchat_widget", "%%chat -m refusing\nx", LIVE_ERROR_CELL],
+    )
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        lab.open_and_run_all(page, name)
+        saved = page.locator(".jp-RenderedHTMLCommon .streamchat .streamchat-error")
+        live = page.locator(".streamchat-error:not(.jp-RenderedHTMLCommon *)")
+        saved.wait_for(timeout=30_000)
+        live.wait_for(timeout=30_000)
+        assert saved.locator("div").last.inner_text().strip(), "the saved card has a hint"
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            _set_theme(page, theme)
+            slug = theme.split()[-1].lower()
+            saved.screenshot(path=str(ARTIFACTS / f"static-error-{slug}.png"))
+            live.screenshot(path=str(ARTIFACTS / f"live-error-{slug}.png"))
+            for card, where in ((saved, "saved copy"), (live, "live widget")):
+                # The card's own colour is its message's; its last div is the hint.
+                handles = [
+                    card.element_handle(),
+                    card.locator(":scope > div").last.element_handle(),
+                ]
+                for measured in page.evaluate(CONTRAST, handles):
+                    assert measured["ratio"] >= 4.5, (theme, where, measured)
+            badge = page.locator(".streamchat-badge:not(.jp-RenderedHTMLCommon *)")
+            [measured] = page.evaluate(CONTRAST, [badge.element_handle()])
+            assert measured["ratio"] >= 4.5, (theme, "badge", measured)
+    finally:
+        _set_theme(page, "JupyterLab Light")
+        page.close()

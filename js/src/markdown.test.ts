@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import corpus from "../../tests/xss_corpus.json";
-import { IncrementalMarkdown, renderMarkdown, withoutUnfinishedTable } from "./markdown";
+import { HIGHLIGHT_LIMIT, IncrementalMarkdown, renderMarkdown, withoutUnfinishedTable } from "./markdown";
 
 function view() {
   const container = document.createElement("div");
@@ -95,5 +95,24 @@ describe("sanitizing", () => {
     const link = holder.querySelector("a")!;
     expect(link.getAttribute("target")).toBe("_blank");
     expect(link.getAttribute("rel")).toBe("noopener noreferrer");
+  });
+});
+
+describe("highlighting is bounded", () => {
+  it("shows a block above the cap as plain text, whole", () => {
+    const code = "x = [i ** 2 for i in range(10)]\n".repeat(Math.ceil(HIGHLIGHT_LIMIT / 20));
+    const holder = document.createElement("div");
+    holder.append(renderMarkdown("```python\n" + code + "```\n"));
+    const block = holder.querySelector("pre code")!;
+    expect(block.querySelectorAll("span").length).toBe(0);
+    expect(block.textContent).toBe(code.replace(/\n$/, ""));
+  });
+
+  it("highlights the same language names as the saved copy", () => {
+    for (const name of ["py", "python3", "js", "ts", "sh", "shell", "zsh", "html", "yml", "rs"]) {
+      const holder = document.createElement("div");
+      holder.append(renderMarkdown("```" + name + "\nx = \"s\" <b>1</b>\n```"));
+      expect(holder.querySelectorAll("pre code span").length, name).toBeGreaterThan(0);
+    }
   });
 });

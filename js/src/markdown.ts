@@ -1,10 +1,12 @@
 // Incremental, sanitized Markdown for a streaming answer.
-// Finished blocks (text before a blank line outside a code fence) are rendered
-// once and never touched again; only the open tail block is re-rendered, and
-// only when the view asks (once per animation frame). Re-parsing the whole
-// answer per token is O(n^2) and blows the frame budget on long answers.
-// Model output is untrusted: raw HTML in it is shown as text, and everything
-// marked produces still passes through DOMPurify before it touches the DOM.
+// Finished blocks (top-level blocks CommonMark has closed) are rendered once and
+// never touched again; only the open tail is re-rendered, and only when the view
+// asks (once per animation frame). Re-parsing the whole answer per token is
+// O(n^2) and blows the frame budget on long answers. The result says what the
+// saved text/html copy (static_copy.py, markdown-it) says: tests/markdown_cases.json.
+// Model output is untrusted: raw HTML in it is shown as text, everything marked
+// produces still passes through DOMPurify before it touches the DOM, and remote
+// images wait for a click.
 
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
@@ -19,30 +21,77 @@ import sql from "highlight.js/lib/languages/sql";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import { Marked, type Tokens } from "marked";
+import { Lexer, Marked, Tokenizer, type Token, type Tokens, type TokensList } from "marked";
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 // The languages notebook answers use most; each costs bundle bytes sent with every widget.
+// The saved copy (static_copy.LEXERS) highlights the same set under the same names.
 for (const [name, language] of Object.entries({
   bash, cpp, css, javascript, json, python, rust, sql, typescript, xml, yaml,
 })) {
   hljs.registerLanguage(name, language);
 }
+hljs.registerAliases(["shell", "zsh"], { languageName: "bash" });
+hljs.registerAliases(["python3", "py3", "ipython"], { languageName: "python" });
+hljs.registerAliases(["h", "cc", "cxx"], { languageName: "cpp" });
+hljs.registerAliases(["rs"], { languageName: "rust" });
+hljs.registerAliases(["jsx", "mjs", "cjs"], { languageName: "javascript" });
+hljs.registerAliases(["tsx", "mts", "cts"], { languageName: "typescript" });
+/** Longer blocks are shown plain: highlighting them would stall the page. */
+export const HIGHLIGHT_LIMIT = 20_000;
+
+/** The links markdown-it (the saved copy) refuses, refused here too: shown as their source. */
+function refusedLink(href: string): boolean {
+  const url = href.trim().toLowerCase();
+  return /^(vbscript|javascript|file|data):/.test(url) && !/^data:image\/(gif|png|jpeg|webp);/.test(url);
+}
+
+const literal = (raw: string) => escapeHtml(raw);
 
 const marked = new Marked({
   gfm: true,
+  tokenizer: {
+    // Raw HTML is text, parsed as Markdown around it, as in the saved copy (markdown-it, html off).
+    html: () => undefined,
+    tag: () => undefined,
+    // Bare URLs need a scheme, as in the saved copy: `www.example.com` stays text.
+    // A definition markdown-it refuses is a paragraph there: here too.
+    def(this: Tokenizer, src: string) {
+      const token = Tokenizer.prototype.def.call(this, src);
+      return token && refusedLink(token.href) ? undefined : token;
+    },
+    // Strikethrough takes two tildes, as in the saved copy: `H~2~O` and `~5 min` stay text.
+    del(this: Tokenizer, src: string, masked: string, previous?: string) {
+      const token = Tokenizer.prototype.del.call(this, src, masked, previous);
+      return token && !token.raw.startsWith("~~") ? undefined : token;
+    },
+    url(this: Tokenizer, src: string) {
+      const token = Tokenizer.prototype.url.call(this, src);
+      return token && token.raw.toLowerCase().startsWith("www.") ? undefined : token;
+    },
+  },
   renderer: {
-    html: (token: Tokens.HTML | Tokens.Tag) => escapeHtml(token.text),
     code: (token: Tokens.Code) => {
       const language = (token.lang || "").split(/\s/)[0];
-      const body = hljs.getLanguage(language)
+      const body = hljs.getLanguage(language) && token.text.length <= HIGHLIGHT_LIMIT
         ? hljs.highlight(token.text, { language, ignoreIllegals: true }).value
         : escapeHtml(token.text);
       const cls = language ? ` class="hljs language-${escapeHtml(language)}"` : ' class="hljs"';
       return `<pre><code${cls}>${body}</code></pre>\n`;
     },
+    // Task items as ☑/☐ text: inert everywhere, and the same in the saved copy.
+    checkbox: ({ checked }: Tokens.Checkbox) => (checked ? "☑ " : "☐ "),
+    listitem(item: Tokens.ListItem) {
+      if (!item.task) return false;
+      return `<li class="streamchat-task">${this.parser.parse(item.tokens)}</li>\n`;
+    },
+    link(token: Tokens.Link) {
+      if (!refusedLink(token.href)) return false;
+      return literal("[") + this.parser.parseInline(token.tokens) + literal(token.raw.slice(token.raw.lastIndexOf("](")));
+    },
+    image: (token: Tokens.Image) => (refusedLink(token.href) ? literal(token.raw) : false),
   },
 });
 
@@ -61,10 +110,69 @@ const PURIFY_CONFIG = {
   RETURN_DOM_FRAGMENT: true as const,
 };
 
-/** Markdown to a sanitized DOM fragment. */
-export function renderMarkdown(source: string): DocumentFragment {
-  const html = marked.parse(source, { async: false }) as string;
-  return purifier.sanitize(html, PURIFY_CONFIG);
+/**
+ * Remote images are never fetched by themselves: a fetch can carry answer text to whoever
+ * the model names (prompt-injection exfiltration). Each becomes a placeholder showing its
+ * text and URL; its button loads it. Inline `data:image/` stays; other schemes keep the alt.
+ */
+function blockRemoteImages(fragment: DocumentFragment, loaded: Set<string>): void {
+  for (const img of fragment.querySelectorAll("img")) {
+    const src = img.getAttribute("src") || "";
+    const alt = img.getAttribute("alt") || "";
+    if (/^data:image\//i.test(src) || loaded.has(src)) continue;
+    let scheme = "";
+    try {
+      scheme = new URL(src, "relative:/").protocol;
+    } catch {
+      scheme = "invalid:";
+    }
+    if (scheme !== "http:" && scheme !== "https:" && scheme !== "relative:") {
+      img.replaceWith(alt);
+      continue;
+    }
+    img.replaceWith(imagePlaceholder(src, alt, img.getAttribute("title"), loaded));
+  }
+}
+
+function imagePlaceholder(src: string, alt: string, title: string | null, loaded: Set<string>): HTMLElement {
+  const holder = document.createElement("span");
+  holder.className = "streamchat-remote-image";
+  holder.dataset.src = src;
+  holder.dataset.alt = alt;
+  const label = document.createElement("span");
+  label.className = "streamchat-remote-image-alt";
+  label.textContent = alt ? `Image: ${alt}` : "Image";
+  const url = document.createElement("span");
+  url.className = "streamchat-remote-image-url";
+  url.textContent = src;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "streamchat-remote-image-load";
+  button.textContent = "Load image";
+  button.setAttribute("aria-label", `Load image from ${src}`);
+  button.addEventListener("click", (event) => {
+    event.preventDefault();
+    event.stopPropagation();
+    loaded.add(src);
+    const img = document.createElement("img");
+    img.alt = alt;
+    if (title) img.title = title;
+    img.src = src;
+    holder.replaceWith(img);
+  });
+  holder.append(label, " ", url, " ", button);
+  return holder;
+}
+
+function sanitize(html: string, loaded: Set<string>): DocumentFragment {
+  const fragment = purifier.sanitize(html, PURIFY_CONFIG);
+  blockRemoteImages(fragment, loaded);
+  return fragment;
+}
+
+/** Markdown to a sanitized DOM fragment; images in `loaded` were allowed by a click. */
+export function renderMarkdown(source: string, loaded: Set<string> = new Set()): DocumentFragment {
+  return sanitize(marked.parse(source, { async: false }) as string, loaded);
 }
 
 /** Table rows whose table is not yet known to be one would flash as raw pipes: hold them. */
@@ -79,13 +187,21 @@ export function withoutUnfinishedTable(tail: string): string {
   return lines.join("\n");
 }
 
+/**
+ * Streams Markdown into `container`. The open tail is lexed (by marked, as the final
+ * render is); every top-level block before the last one that starts on a complete line is
+ * finished: CommonMark closes a block only when a later line cannot continue it, so nothing
+ * appended can change it (a blank line alone does not close a list or an indented code block).
+ * The final DOM says what a one-shot render says: link definitions are shared by every block,
+ * and an answer that uses a definition before giving it is rendered again whole at the end.
+ */
 export class IncrementalMarkdown {
   private source = "";
   private stable = 0; // source[0:stable] is rendered in finished block nodes
-  private scanned = 0; // lines before this offset have been scanned for fences
-  private boundary = 0; // end of the last blank line outside a code fence
-  private fence: string | null = null;
   private renderedTail = "";
+  private links: TokensList["links"] = Object.create(null);
+  private definedLate = false;
+  private readonly loaded = new Set<string>();
   private readonly tail: HTMLElement;
 
   constructor(private readonly container: HTMLElement, private readonly decorate: (block: HTMLElement) => void = () => {}) {
@@ -104,38 +220,94 @@ export class IncrementalMarkdown {
 
   /** Bring the DOM up to date: new finished blocks once, the open tail again. */
   render(final = false): void {
-    this.scan();
-    const end = final ? this.source.length : this.boundary;
-    if (end > this.stable) {
+    let open = this.source.slice(this.stable);
+    let tokens = this.lex(open);
+    if (final && this.stable > 0 && (this.definedLate || this.definitions(tokens).length)) {
+      for (const block of this.container.querySelectorAll(":scope > .streamchat-block:not(.streamchat-tail)")) {
+        block.remove();
+      }
+      this.stable = 0;
+      this.links = Object.create(null);
+      open = this.source;
+      tokens = this.lex(open);
+    }
+    const finished = final ? tokens.length : this.finishedCount(open, tokens);
+    if (finished > 0) {
+      const done = tokens.slice(0, finished);
       const block = document.createElement("div");
       block.className = "streamchat-block";
-      block.append(renderMarkdown(this.source.slice(this.stable, end)));
+      block.append(sanitize(marked.parser(done), this.loaded));
       this.decorate(block);
       this.container.insertBefore(block, this.tail);
-      this.stable = end;
+      for (const definition of this.definitions(done)) {
+        if (this.links[definition.tag]) continue; // the first definition of a label wins
+        this.links[definition.tag] = { href: definition.href, title: definition.title };
+        if (this.stable > 0) this.definedLate = true; // blocks above may use it
+      }
+      this.stable = final ? this.source.length : this.stable + rawLength(done);
     }
-    const open = this.source.slice(this.stable);
-    const tail = final ? "" : this.fence === null ? withoutUnfinishedTable(open) : open;
+    let tail = final ? "" : this.source.slice(this.stable);
+    if (!final && !tokens.slice(finished).some(isFence)) tail = withoutUnfinishedTable(tail);
     if (tail !== this.renderedTail) {
-      this.tail.replaceChildren(renderMarkdown(tail));
+      const tailTokens = finished === 0 && tail === open ? tokens : this.lex(tail);
+      this.tail.replaceChildren(sanitize(marked.parser(tailTokens), this.loaded));
       this.renderedTail = tail;
     }
   }
 
-  private scan(): void {
-    let start = this.scanned;
-    for (let newline = this.source.indexOf("\n", start); newline !== -1; newline = this.source.indexOf("\n", start)) {
-      const line = this.source.slice(start, newline);
-      const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line);
-      if (this.fence === null && marker) {
-        this.fence = marker[1];
-      } else if (this.fence !== null && marker && marker[1][0] === this.fence[0] && marker[1].length >= this.fence.length && line.trim() === marker[1]) {
-        this.fence = null;
-      } else if (this.fence === null && line.trim() === "") {
-        this.boundary = newline + 1;
-      }
-      start = newline + 1;
+  /** marked's tokens, resolving references against the definitions of finished blocks. */
+  private lex(text: string): TokensList {
+    const lexer = new Lexer(marked.defaults);
+    Object.assign(lexer.tokens.links, this.links);
+    return lexer.lex(text);
+  }
+
+  private definitions(tokens: Token[]): Tokens.Def[] {
+    const found: Tokens.Def[] = [];
+    marked.walkTokens(tokens, (token) => {
+      if (token.type === "def") found.push(token as Tokens.Def);
+    });
+    return found;
+  }
+
+  /** How many leading tokens no later text can change (0 when offsets cannot be trusted). */
+  private finishedCount(open: string, tokens: Token[]): number {
+    if (rawLength(tokens) !== open.length) return 0; // e.g. CR line ends, which marked rewrites
+    let start = open.length;
+    for (let i = tokens.length - 1; i >= 0; i--) {
+      start -= tokens[i].raw.length;
+      if (closed(tokens[i], tokens[i + 1])) return i + 1;
+      if (i > 0 && tokens[i].type !== "space" && open.indexOf("\n", start) !== -1) return i;
     }
-    this.scanned = start;
+    return 0;
   }
 }
+
+/**
+ * Whether a block is over by its own text: a heading or rule whose line has ended, a
+ * closed fence, or a paragraph, table or quote followed by a blank line. (A list or an
+ * indented code block can go on after a blank line; a later block at its level ends it.)
+ */
+function closed(token: Token, next: Token | undefined): boolean {
+  switch (token.type) {
+    case "heading":
+    case "hr":
+      return token.raw.endsWith("\n") || next !== undefined;
+    case "paragraph":
+    case "table":
+    case "blockquote":
+      return next?.type === "space";
+    case "code": {
+      const lines = token.raw.trimEnd().split("\n");
+      const opener = /^ {0,3}(`{3,}|~{3,})/.exec(lines[0]);
+      const closer = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(lines[lines.length - 1]);
+      return lines.length > 1 && !!opener && !!closer && closer[1][0] === opener[1][0] &&
+        closer[1].length >= opener[1].length && (token.raw.endsWith("\n") || next !== undefined);
+    }
+    default:
+      return false;
+  }
+}
+
+const rawLength = (tokens: Token[]) => tokens.reduce((length, token) => length + token.raw.length, 0);
+const isFence = (token: Token) => token.type === "code" && /^ {0,3}(`{3,}|~{3,})/.test(token.raw);
