@@ -8,7 +8,7 @@ reopened without a kernel, and nbconvert renders the view (not the Markdown)
 whenever the executing client saved widget state, as nbclient does.
 Model output is untrusted: the HTML comes from markdown-it with raw HTML off
 (tags are shown as text, script URLs are not linked), the Markdown from
-`safe_markdown.neutralize`.
+`markdown_copy`, which writes it back from the parse with only syntax it chose.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from .safe_markdown import neutralize
+from .markdown_copy import inert_markdown, inert_text
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -243,15 +243,22 @@ def to_html(reply: Reply) -> str:
 
 
 def to_markdown(reply: Reply) -> str:
-    parts = [f"*{reply.notice}*"] if reply.notice else []
-    if reply.refusal:
-        parts.append("> **Refusal:** " + reply.refusal.replace("\n", "\n> "))
+    """The answer's Markdown; notice, refusal, error and footer are server- or model-made: text."""
+
+    def quote(markdown: str) -> str:
+        return "\n".join(f"> {line}" for line in markdown.split("\n"))
+
+    notice, refusal = inert_text(reply.notice), inert_text(reply.refusal)
+    parts = [f"*{notice}*"] if notice else []
+    if refusal:
+        parts.append(quote(f"**Refusal:** {refusal}"))
     if reply.text:
-        parts.append(reply.text)
+        parts.append(inert_markdown(reply.text))
     if reply.error:
-        parts.append(f"> **Error: {reply.error['title']}** {reply.error['message']}")
-    parts.append(f"*{footer(reply)}*")
-    return neutralize("\n\n".join(parts))
+        title, message = inert_text(reply.error["title"]), inert_text(reply.error["message"])
+        parts.append(quote(f"**Error: {title}** {message}"))
+    parts.append(f"*{inert_text(footer(reply))}*")
+    return "\n\n".join(parts)
 
 
 def to_plain(reply: Reply) -> str:
