@@ -25,6 +25,8 @@ export interface Model {
   stats: { ttft_s?: number; elapsed_s?: number; tokens_per_s?: number };
 }
 
+// Milliseconds of Markdown rendering per animation frame (at least one slice is drawn).
+export const FRAME_BUDGET_MS = 12;
 // How long a Stop click may go unanswered before we say the kernel cannot hear it.
 export const STOP_HINT_DELAY_MS = 1500;
 const STOP_HINT =
@@ -146,6 +148,8 @@ const render: Render<Model> = ({ model, el }) => {
   const opened = performance.now();
   let pending: Piece[] = [];
   let frameQueued = false;
+  let backlog = false; // finished blocks the renderer has yet to draw
+  let ended = model.get("status") !== "streaming"; // the answer is over: all of it is finished
   let stopClicked = false;
   let following = true; // auto-scroll, until the reader scrolls up
   let hintTimer: ReturnType<typeof setTimeout> | undefined;
@@ -175,26 +179,31 @@ const render: Render<Model> = ({ model, el }) => {
     show(refusal, refusal.textContent !== "");
   };
 
+  // One frame's share of rendering: a burst of text is drawn over several frames.
   const flush = () => {
     frameQueued = false;
-    if (!pending.length) return;
+    if (!pending.length && !backlog) return;
     for (const piece of pending) {
       if (piece.channel === "text") markdown.renderer.append(piece.text);
       else plainTargets[piece.channel].append(document.createTextNode(piece.text));
     }
     pending = [];
-    markdown.renderer.render();
+    backlog = markdown.renderer.render(ended, FRAME_BUDGET_MS);
     syncSections();
     if (following) scroll.scrollTop = scroll.scrollHeight;
     else show(jump, true);
+    if (backlog) queueFlush();
   };
-
-  const unsubscribe = store.subscribe((pieces) => {
-    pending.push(...pieces);
+  const queueFlush = () => {
     if (!frameQueued) {
       frameQueued = true;
       nextFrame(flush);
     }
+  };
+
+  const unsubscribe = store.subscribe((pieces) => {
+    pending.push(...pieces);
+    queueFlush();
   });
 
   const fillFromStore = () => {
@@ -204,7 +213,8 @@ const render: Render<Model> = ({ model, el }) => {
     markdown.cancel();
     markdown = currentRenderer(answer, addCodeCopyButtons, () => fillFromStore());
     markdown.renderer.append(store.full("text"));
-    markdown.renderer.render(model.get("status") !== "streaming");
+    backlog = markdown.renderer.render(ended, FRAME_BUDGET_MS);
+    if (backlog) queueFlush();
     reasoningText.textContent = store.full("reasoning");
     refusal.textContent = store.full("refusal");
     syncSections();
@@ -260,9 +270,10 @@ const render: Render<Model> = ({ model, el }) => {
       clearTimeout(hintTimer);
       show(hint, false);
       show(jump, false);
-      flush();
-      markdown.renderer.render(true);
+      ended = true;
+      backlog = true; // the final render is due even with nothing pending
       syncSections();
+      queueFlush(); // in a frame of its own, not in the kernel message's task
     }
     describeMetrics();
   };
