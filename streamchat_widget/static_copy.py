@@ -157,7 +157,8 @@ def _answer_html(text: str) -> str:
     for start, end in _parts(tokens):
         lines = [t.map for t in tokens[start:end] if t.map]
         height = _LINE_PX * (lines[-1][1] - lines[0][0]) if lines else 100
-        style = f"content-visibility:auto;contain-intrinsic-size:auto {height}px"
+        # Skipped parts clip what overflows them: a wide table scrolls inside its part.
+        style = f"content-visibility:auto;contain-intrinsic-size:auto {height}px;overflow-x:auto"
         html.append(f'<div class="streamchat-part" style="{style}">')
         html.append(render(tokens[start:end], _MARKDOWN.options, env))
         html.append("</div>")
