@@ -27,31 +27,11 @@ from __future__ import annotations
 import string
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
+from .markdown_syntax import answer_parser
 
-def _task_marks(state: StateCore) -> None:
-    """GFM task items as ☑/☐ text, as the live view and the saved HTML show them."""
-    tokens = state.tokens
-    for item, paragraph, inline in zip(tokens, tokens[1:], tokens[2:], strict=False):
-        if item.type != "list_item_open" or paragraph.type != "paragraph_open":
-            continue
-        marker, rest = inline.content[:3], inline.content[3:]
-        text = rest.lstrip(" \t")
-        if marker.lower() in ("[ ]", "[x]") and rest[:1] in (" ", "\t") and text[:1].strip():
-            inline.content = ("☐ " if marker == "[ ]" else "☑ ") + text
-
-
-PARSER = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
-    ["table", "strikethrough", "linkify"]
-)
-# Bare URLs and e-mail addresses are linked as marked's GFM autolinks and the saved HTML
-# link them: with a scheme (or an @), never a bare `example.py`, and not `//host`.
-PARSER.linkify.set({"fuzzy_link": False})
-PARSER.linkify.add("//", None)
-PARSER.core.ruler.before("inline", "streamchat_tasks", _task_marks)
+PARSER = answer_parser()
 _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _DATA_IMAGES = ("data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/webp;")
 # Start code, links, emphasis, tables, math (JupyterLab), e-mail autolinks, ATX closing

@@ -18,14 +18,13 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
 from .markdown_copy import inert_markdown, inert_text
+from .markdown_syntax import answer_parser
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -57,24 +56,6 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     return highlight(code, get_lexer_by_name(name), HtmlFormatter(nowrap=True))
 
 
-def _task_items(state: StateCore) -> None:
-    """GFM task items as ☑/☐ text, as the live view shows them: inert in every viewer."""
-    tokens = state.tokens
-    for i in range(len(tokens) - 2):
-        item, para, inline = tokens[i], tokens[i + 1], tokens[i + 2]
-        if item.type != "list_item_open" or para.type != "paragraph_open":
-            continue
-        marker, rest = inline.content[:3], inline.content[3:]
-        if marker.lower() not in ("[ ]", "[x]") or rest[:1] not in (" ", "\t"):
-            continue
-        text = rest.lstrip(" \t")
-        if not text or text[0].isspace():
-            continue
-        inline.content = ("☐ " if marker == "[ ]" else "☑ ") + text
-        item.attrSet("class", "streamchat-task")
-        item.attrSet("style", "list-style-type:none")
-
-
 def _image(self, tokens, idx, options, env) -> str:
     """A remote image is never fetched by the saved copy: it becomes a link to the image."""
     token = tokens[idx]
@@ -99,14 +80,7 @@ def _image(self, tokens, idx, options, env) -> str:
     )
 
 
-_MARKDOWN = MarkdownIt(
-    "commonmark", {"html": False, "linkify": True, "highlight": _highlight}
-).enable(["table", "strikethrough", "linkify"])
-# Bare URLs and e-mail addresses are linked as marked's GFM autolinks do: with a scheme
-# (or an @), never a bare `example.py`, and not `//host`.
-_MARKDOWN.linkify.set({"fuzzy_link": False})
-_MARKDOWN.linkify.add("//", None)
-_MARKDOWN.core.ruler.before("inline", "streamchat_tasks", _task_items)
+_MARKDOWN = answer_parser(highlight=_highlight)
 _MARKDOWN.add_render_rule("image", _image)
 _MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<del>")
 _MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")

@@ -27,13 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Chunk shapes recorded from real providers (tests/fixtures/README.md says what each expects).
 FIXTURES_PATH = Path(
     os.environ.get(
-        "STREAMCHAT_FIXTURES",
-        Path(__file__).resolve().parents[1].parent
-        / "shared"
-        / "fixtures"
-        / "chat-completion-chunks.jsonl",
+        "STREAMCHAT_FIXTURES", Path(__file__).parent / "fixtures" / "chat-completion-chunks.jsonl"
     )
 )
 DEFAULT_KEY = "sk-test-streamchat-0123456789"
