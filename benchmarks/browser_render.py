@@ -16,8 +16,11 @@ Targets: no long task over 50 ms while streaming; done within 1 s of the last to
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from tests.lab import chromium, jupyter_lab
@@ -101,6 +104,12 @@ def summary(tasks: list, start: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument(
+        "--trace",
+        metavar="PATH",
+        help="also save a Chromium performance trace there (open it in DevTools' Performance "
+        "panel) and print what the long tasks spent their time on",
+    )
     args = parser.parse_args()
     tokens = answer_tokens(args.tokens)
     text = "".join(tokens)
@@ -113,9 +122,13 @@ def main() -> None:
             )
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.add_init_script(RECORDER)
+            if args.trace:
+                browser.start_tracing(page=page, path=args.trace, categories=TRACE_CATEGORIES)
             lab.open_and_run_all(page, name)
             page.wait_for_selector('.streamchat[data-status="done"]', timeout=300_000)
             time.sleep(2)
+            if args.trace:
+                browser.stop_tracing()
             started, done, last_live = page.evaluate(
                 "() => [window.__started, window.__done, window.__lastLive]"
             )
@@ -124,7 +137,8 @@ def main() -> None:
             after = [t for t in all_tasks if t[0] > done]
             record = next(r for r in server.requests if r.path.endswith("/chat/completions"))
             server_lag = page.evaluate("() => window.__doneWall") / 1000 - record.last_chunk_wall
-            shown = page.locator(".streamchat .streamchat-answer").inner_text()
+            # textContent: innerText leaves out the parts of a long copy that are off screen.
+            shown = page.locator(".streamchat .streamchat-answer").text_content() or ""
             whole = shown.count("Section") == text.count("## Section") and text.split()[-1] in shown
             batches = max(1, round((done - started) / 40))
             inc_start, incremental = page.evaluate(SIMULATE, [text, batches, False])
@@ -149,6 +163,59 @@ def main() -> None:
         f"long-task time, naive vs incremental: {sum(d for _, d in naive):.0f} ms vs "
         f"{sum(d for _, d in incremental):.0f} ms"
     )
+    if args.trace:
+        print(f"trace saved to {args.trace}; what each long task of the page spent its time on:")
+        for line in breakdown(Path(args.trace)):
+            print("  " + line)
+
+
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]
+# Rendering work the trace times by itself, and the events that run script (they nest).
+RENDERING = ("ParseHTML", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize")
+SCRIPT = frozenset(
+    ("FunctionCall", "FireAnimationFrame", "TimerFire", "EventDispatch", "EvaluateScript")
+)
+
+
+def covered(events: Iterable[dict]) -> float:
+    """Microseconds covered by the events' spans, overlaps counted once."""
+    total, reach = 0.0, float("-inf")
+    for event in sorted(events, key=lambda e: e["ts"]):
+        start, end = event["ts"], event["ts"] + event.get("dur", 0)
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def breakdown(path: Path) -> list[str]:
+    """Each long task (> 50 ms) of the page's main thread: script (which includes the style
+    and layout it forced), then style, layout, paint and GC times."""
+    events = json.loads(path.read_text())
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    threads = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    timed = [e for e in events if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in threads]
+    busiest = Counter((e["pid"], e["tid"]) for e in timed if e["name"] == "RunTask")
+    if not busiest:
+        return ["no main-thread tasks in the trace"]
+    main_thread = busiest.most_common(1)[0][0]
+    timed = sorted((e for e in timed if (e["pid"], e["tid"]) == main_thread), key=lambda e: e["ts"])
+    lines = []
+    for task in (e for e in timed if e["name"] == "RunTask" and e.get("dur", 0) > 50_000):
+        end = task["ts"] + task["dur"]
+        inside = [e for e in timed if task["ts"] <= e["ts"] < end and e is not task]
+        spent = Counter()
+        for event in inside:
+            if event["name"] in RENDERING or event["name"].endswith("GC"):
+                spent[event["name"]] += event.get("dur", 0) / 1000
+        script = covered(e for e in inside if e["name"] in SCRIPT) / 1000
+        parts = [f"script {script:.0f}"] + [f"{k} {v:.0f}" for k, v in spent.most_common()]
+        lines.append(f"{task['dur'] / 1000:.0f} ms: " + ", ".join(parts) + " (ms)")
+    return lines
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from markdown_it.token import Token
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -102,6 +103,55 @@ _MARKDOWN.add_render_rule(
         self.renderToken(tokens, idx, options, env),
     )[-1],
 )
+# Headings of an answer stay out of JupyterLab's table of contents, as the live view's do: it
+# would list every heading of every answer, and render a tree entry for each at once.
+_MARKDOWN.add_render_rule(
+    "heading_open",
+    lambda self, tokens, idx, options, env: (
+        tokens[idx].attrJoin("class", "jp-toc-ignore"),
+        self.renderToken(tokens, idx, options, env),
+    )[-1],
+)
+# A long answer is saved in parts of about this many characters that the browser lays out and
+# paints only near the screen (`content-visibility: auto`): JupyterLab lays the whole output
+# out in the task that shows it, which froze the page for a second on a 20 000-token answer.
+# Shorter answers stay one piece (`innerText` leaves out the parts that are skipped).
+PART_CHARS = 8000
+PARTS_FROM = 16_000
+_LINE_PX = 24  # the first guess of a part's height, per source line, until it is laid out
+
+
+def _answer_html(text: str) -> str:
+    env: dict[str, Any] = {}
+    tokens = _MARKDOWN.parse(text, env)
+    render = _MARKDOWN.renderer.render
+    if len(text) < PARTS_FROM:
+        return render(tokens, _MARKDOWN.options, env)
+    html = []
+    for start, end in _parts(tokens):
+        lines = [t.map for t in tokens[start:end] if t.map]
+        height = _LINE_PX * (lines[-1][1] - lines[0][0]) if lines else 100
+        # Skipped parts clip what overflows them: a wide table scrolls inside its part.
+        style = f"content-visibility:auto;contain-intrinsic-size:auto {height}px;overflow-x:auto"
+        html.append(f'<div class="streamchat-part" style="{style}">')
+        html.append(render(tokens[start:end], _MARKDOWN.options, env))
+        html.append("</div>")
+    return "".join(html)
+
+
+def _parts(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Token ranges of about `PART_CHARS` characters, each ending with a top-level block."""
+    parts, start, size = [], 0, 0
+    for i, token in enumerate(tokens):
+        size += len(token.content)
+        if token.level == 0 and token.nesting <= 0 and size >= PART_CHARS:
+            parts.append((start, i + 1))
+            start, size = i + 1, 0
+    if start < len(tokens):
+        parts.append((start, len(tokens)))
+    return parts
+
+
 _BOX = (
     "border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:6px;padding:8px 12px;"
     "margin:2px 0;background:var(--jp-layout-color1,transparent);"
@@ -193,7 +243,7 @@ def to_html(reply: Reply) -> str:
             '<details class="streamchat-reasoning"><summary>Thinking</summary>'
             f'<div style="white-space:pre-wrap;{_QUIET}">{esc(reply.reasoning)}</div></details>'
         )
-    parts.append(f'<div class="streamchat-answer">{_MARKDOWN.render(reply.text)}</div>')
+    parts.append(f'<div class="streamchat-answer">{_answer_html(reply.text)}</div>')
     if reply.refusal:
         parts.append(
             '<div class="streamchat-refusal" style="font-style:italic;border-left:3px solid '

@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import anyio
+import httpx2
 import openai
+
+from .sse import SSEDecoder
 
 
 @dataclass(frozen=True)
@@ -97,35 +101,83 @@ def stream_chat(
     `first_byte_timeout` bounds the wait for the response across all of the
     client's retries, so a silent server costs that long, not once per attempt.
     """
-    return whole_characters(_stream_events(client, request, first_byte_timeout))
+    return _stream_events(client, request, first_byte_timeout)
 
 
 async def _stream_events(
     client: openai.AsyncOpenAI, request: Mapping[str, Any], first_byte_timeout: float | None
 ) -> AsyncGenerator[Event, None]:
+    """The client sends the request; the body is read here, one JSON value per SSE event,
+    with no pydantic model per chunk. Ends, and fails, as the client's own stream would:
+    at `[DONE]`, with `APIError` for an in-band error, `APITimeoutError` or
+    `APIConnectionError` when the connection fails, `json.JSONDecodeError` for bad data.
+    One loop, no generator per layer: this runs once per token."""
     model = str(request.get("model", ""))
     try:
-        stream = await _open(client, request, first_byte_timeout)
+        response = await _open(client, request, first_byte_timeout)
     except Exception as exc:
         yield describe_error(exc, client, model=model)
         return
-    seen_output = False
+    decoder = SSEDecoder()
+    joiner = _Joiner()
+    seen_output = done = False
     finish: str | None = None
+    event: Any  # dispatched on `type(event)` below, which mypy does not narrow
     try:
-        async for chunk in stream:
-            for event in chunk_events(chunk):
-                if isinstance(event, Finish):
-                    finish = event.reason
-                elif not isinstance(event, Usage):
-                    seen_output = True
-                yield event
+        async for data in response.aiter_bytes():
+            for sse in decoder.feed(data):
+                if sse.data.startswith("[DONE]"):
+                    done = True
+                    break
+                chunk = json.loads(sse.data)
+                if type(chunk) is dict and chunk.get("error"):
+                    raise _in_band_error(chunk["error"], response.request)
+                for event in chunk_events(chunk):
+                    kind = type(event)
+                    if kind in _SPLITTABLE:
+                        seen_output = True
+                        event = joiner.whole(event)
+                        if event is None:
+                            continue
+                    elif kind is Finish:
+                        finish = event.reason
+                    elif kind is not Usage:
+                        seen_output = True
+                    yield event
+            if done:
+                break
     except Exception as exc:
-        yield describe_error(exc, client, mid_stream=True, model=model)
+        for event in joiner.rest():
+            yield event
+        error = _client_error(exc, response.request)
+        yield describe_error(error, client, mid_stream=True, model=model)
         return
     finally:
-        await stream.close()
+        await response.aclose()
+    for event in joiner.rest():
+        yield event
     if not seen_output:
         yield _empty(finish)
+
+
+def _client_error(exc: Exception, request: httpx2.Request) -> Exception:
+    """A failure of the connection while reading, as the client's own stream raises it."""
+    error: Exception
+    if isinstance(exc, httpx2.TimeoutException):
+        error = openai.APITimeoutError(request=request)
+    elif isinstance(exc, (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)):
+        error = openai.APIConnectionError(request=request)
+    else:
+        return exc
+    error.__cause__ = exc
+    return error
+
+
+def _in_band_error(error: Any, request: httpx2.Request) -> openai.APIError:
+    message = error.get("message") if isinstance(error, dict) else None
+    if not message or not isinstance(message, str):
+        message = "An error occurred during streaming"
+    return openai.APIError(message, request, body=error)
 
 
 def _empty(finish: str | None) -> StreamError:
@@ -159,7 +211,7 @@ class FirstByteTimeout(Exception):
 
 async def _open(
     client: openai.AsyncOpenAI, request: Mapping[str, Any], first_byte_timeout: float | None
-) -> Any:
+) -> httpx2.Response:
     if first_byte_timeout is None:
         return await _create(client, request)
     try:
@@ -168,16 +220,23 @@ async def _open(
         raise FirstByteTimeout(first_byte_timeout) from None
 
 
-async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any]) -> Any:
-    """Start the stream, asking for usage; retry once without it if the server refuses."""
+async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any]) -> httpx2.Response:
+    """Start the stream, asking for usage; retry once without it if the server refuses.
+
+    The client sends the request (retries, timeouts, a status error for a non-2xx);
+    the body is left unread for `_chunks`, and the caller closes it.
+    """
+    completions = client.chat.completions.with_raw_response
     try:
-        return await client.chat.completions.create(
+        raw = await completions.create(
             **request, stream=True, stream_options={"include_usage": True}
         )
     except openai.BadRequestError as exc:
         if "stream_options" not in f"{exc.message} {exc.param}":
             raise
-    return await client.chat.completions.create(**request, stream=True)
+        raw = await completions.create(**request, stream=True)
+    response: httpx2.Response = raw.http_response
+    return response
 
 
 def clean_text(text: str) -> str:
@@ -186,6 +245,8 @@ def clean_text(text: str) -> str:
     JSON can carry lone surrogates (`"\\ud83d"`), and Jupyter's message encoder
     cannot send them: one would fail the widget, the display and recordings.
     """
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -196,67 +257,93 @@ def clean_text(text: str) -> str:
 _SPLITTABLE = (TextDelta, ReasoningDelta, RefusalDelta)
 
 
+class _Joiner:
+    """Holds back a trailing high surrogate until the next delta of its kind, so a pair
+    split across two chunks arrives as one character."""
+
+    def __init__(self) -> None:
+        self.held: dict[type, str] = {}
+
+    def whole(self, event: TextDelta | ReasoningDelta | RefusalDelta) -> Event | None:
+        """`event` with what was held before it and without what is held now; None if empty."""
+        kind = type(event)
+        text = self.held.pop(kind, "") + event.text if self.held else event.text
+        if text and "\ud800" <= text[-1] <= "\udbff":
+            self.held[kind], text = text[-1], text[:-1]
+        if not text:
+            return None
+        cleaned = clean_text(text)
+        return event if cleaned is event.text else kind(cleaned)
+
+    def rest(self) -> list[Event]:
+        """What is still held, each alone (a lone half becomes U+FFFD)."""
+        events: list[Event] = [kind(clean_text(text)) for kind, text in self.held.items()]
+        self.held.clear()
+        return events
+
+
 async def whole_characters(events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
-    """Hold back a trailing high surrogate until the next delta of its kind, so a pair
-    split across two chunks arrives as one character; closes `events` on every exit."""
-    held: dict[type, str] = {}
+    """`events` with surrogate pairs split across deltas joined (see `_Joiner`);
+    closes `events` on every exit."""
+    joiner = _Joiner()
     async with contextlib.aclosing(events):
         async for event in events:
             if isinstance(event, _SPLITTABLE):
-                kind = type(event)
-                text = held.pop(kind, "") + event.text
-                if text and "\ud800" <= text[-1] <= "\udbff":
-                    held[kind], text = text[-1], text[:-1]
-                if text:
-                    yield kind(clean_text(text))
+                whole = joiner.whole(event)
+                if whole is not None:
+                    yield whole
                 continue
             if isinstance(event, StreamError):
-                for kind, text in held.items():
-                    yield kind(clean_text(text))
-                held.clear()
+                for held in joiner.rest():
+                    yield held
             yield event
-    for kind, text in held.items():
-        yield kind(clean_text(text))
+    for held in joiner.rest():
+        yield held
 
 
 def chunk_events(chunk: Any) -> list[Event]:
-    """Events of one chunk. Only choice index 0 is the answer (n=1 is what we ask)."""
+    """Events of one chunk, the JSON value of one SSE event. Only choice index 0 is
+    the answer (n=1 is what we ask); a value of the wrong type counts as absent."""
+    if type(chunk) is not dict:
+        return []
     events: list[Event] = []
-    choices = _get(chunk, "choices")
-    for choice in choices if isinstance(choices, list) else []:
-        if _index(_get(choice, "index")) != 0:
+    choices = chunk.get("choices")
+    for choice in choices if type(choices) is list else ():
+        if type(choice) is not dict or _index(choice.get("index")) != 0:
             continue
-        delta = _get(choice, "delta")
-        if delta is not None and not isinstance(delta, (str, int, float, list)):
-            events.extend(_delta_events(delta))
-        finish = _get(choice, "finish_reason")
+        delta = choice.get("delta")
+        if type(delta) is dict:
+            _delta_events(delta, events)
+        finish = choice.get("finish_reason")
         if finish:
             events.append(Finish(clean_text(_text(finish))))
-    usage = _get(chunk, "usage") or _groq_usage(chunk)
-    if usage is not None and not isinstance(usage, (str, int, float, list)):
+    usage = chunk.get("usage") or _get(chunk.get("x_groq"), "usage")  # Groq's own place
+    if type(usage) is dict:
         events.append(
             Usage(
-                _count(_get(usage, "prompt_tokens")),
-                _count(_get(usage, "completion_tokens")),
-                _count(_get(usage, "total_tokens")),
+                _count(usage.get("prompt_tokens")),
+                _count(usage.get("completion_tokens")),
+                _count(usage.get("total_tokens")),
             )
         )
     return events
 
 
-def _delta_events(delta: Any) -> list[Event]:
-    events: list[Event] = []
-    reasoning = _extra(delta, "reasoning_content") or _extra(delta, "reasoning")
-    if isinstance(reasoning, str) and reasoning:
+def _delta_events(delta: dict[str, Any], events: list[Event]) -> None:
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    if reasoning and isinstance(reasoning, str):
         events.append(ReasoningDelta(reasoning))
-    text = _content_text(_get(delta, "content"))
+    content = delta.get("content")
+    text = content if type(content) is str else _content_text(content)
     if text:
         events.append(TextDelta(text))
-    refusal = _text(_get(delta, "refusal"))
-    if refusal:
-        events.append(RefusalDelta(refusal))
-    calls = _get(delta, "tool_calls")
-    for call in calls if isinstance(calls, list) else []:
+    refusal = delta.get("refusal")
+    if refusal is not None:
+        refusal = _text(refusal)
+        if refusal:
+            events.append(RefusalDelta(refusal))
+    calls = delta.get("tool_calls")
+    for call in calls if type(calls) is list else ():
         function = _get(call, "function")
         # Not held back like the deltas: a pair split inside arguments is rare; U+FFFD it is.
         events.append(
@@ -267,7 +354,6 @@ def _delta_events(delta: Any) -> list[Event]:
                 arguments=clean_text(_text(_get(function, "arguments"))),
             )
         )
-    return events
 
 
 def _text(value: Any) -> str:
@@ -276,13 +362,13 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, (Mapping, list)):
+    if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 
 def _index(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
@@ -302,22 +388,8 @@ def _count(value: Any) -> int | None:
     return None
 
 
-def _extra(obj: Any, name: str) -> Any:
-    value = _get(obj, name)
-    if value is None:
-        value = (getattr(obj, "model_extra", None) or {}).get(name)
-    return value
-
-
 def _get(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
-def _groq_usage(chunk: Any) -> Any:
-    x_groq = (getattr(chunk, "model_extra", None) or {}).get("x_groq")
-    return x_groq.get("usage") if isinstance(x_groq, Mapping) else None
+    return obj.get(name) if type(obj) is dict else None
 
 
 def _content_text(content: Any) -> str:

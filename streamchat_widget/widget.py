@@ -92,11 +92,15 @@ class ChatWidget(anywidget.AnyWidget):
         A flush that failed on the timer is raised here, in the caller's task,
         where the answer can turn it into its error card.
         """
-        self._raise_late_failure()
+        if self._late_failure is not None:
+            self._raise_late_failure()
         self._pieces += 1
-        for key, value in (("text", text), ("reasoning", reasoning), ("refusal", refusal)):
-            if value:
-                self._pending[key].append(value)
+        if text:
+            self._pending["text"].append(text)
+        if reasoning:
+            self._pending["reasoning"].append(reasoning)
+        if refusal:
+            self._pending["refusal"].append(refusal)
         wait = self._last_flush + FLUSH_INTERVAL - time.monotonic()
         if wait <= 0:
             self.flush()

@@ -4,8 +4,10 @@ import {
   HIGHLIGHT_LIMIT,
   IncrementalMarkdown,
   renderMarkdown,
+  SLICE_CHARS,
   withoutUnfinishedTable,
 } from "./markdown";
+import { structure } from "./markdownStructure";
 
 function view() {
   const container = document.createElement("div");
@@ -69,6 +71,57 @@ describe("incremental rendering", () => {
     md.render(true);
     expect(container.querySelector(".streamchat-tail")!.textContent).toBe("");
     expect(container.textContent).toContain("b");
+  });
+});
+
+describe("bounded rendering", () => {
+  const burst = Array.from(
+    { length: 40 },
+    (_, i) => `## Part ${i}\n\n${"word ".repeat(60)}\n\n`,
+  ).join("");
+
+  /** Render with no time to spare (one slice a call) until nothing waits; the calls made. */
+  function drain(md: IncrementalMarkdown, container: HTMLElement, final = false): number {
+    let calls = 1;
+    while (md.render(final, 0)) {
+      calls += 1;
+      expect(container.querySelector(".streamchat-tail")!.textContent).toBe("");
+      expect(calls).toBeLessThan(100);
+    }
+    return calls;
+  }
+
+  it("draws a burst of finished blocks a slice per call, then the open tail", () => {
+    const { container, md } = view();
+    md.append(`${burst}open tail`);
+    const calls = drain(md, container);
+    expect(calls).toBeGreaterThanOrEqual(Math.floor(burst.length / SLICE_CHARS));
+    expect(container.querySelectorAll(".streamchat-block:not(.streamchat-tail)").length).toBe(
+      calls,
+    );
+    expect(container.querySelector(".streamchat-tail")!.textContent!.trim()).toBe("open tail");
+    expect(structure(container)).toEqual(structure(renderMarkdown(`${burst}open tail`)));
+  });
+
+  it("keeps the blocks it drew while more text arrives", () => {
+    const { container, md } = view();
+    md.append(burst);
+    expect(md.render(false, 0)).toBe(true);
+    const first = container.querySelector("h2")!;
+    md.append("more text");
+    drain(md, container);
+    expect(container.querySelector("h2")).toBe(first);
+    expect(structure(container)).toEqual(structure(renderMarkdown(`${burst}more text`)));
+  });
+
+  it("ends like a one-shot render, a definition given last included", () => {
+    const answer = `See [the docs][d].\n\n${burst}[d]: https://example.org/docs\n`;
+    const { container, md } = view();
+    md.append(answer);
+    drain(md, container);
+    drain(md, container, true);
+    expect(structure(container)).toEqual(structure(renderMarkdown(answer)));
+    expect(container.querySelector("a")!.getAttribute("href")).toBe("https://example.org/docs");
   });
 });
 

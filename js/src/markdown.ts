@@ -2,7 +2,8 @@
 // Finished blocks (top-level blocks CommonMark has closed) are rendered once and
 // never touched again; only the open tail is re-rendered, and only when the view
 // asks (once per animation frame). Re-parsing the whole answer per token is
-// O(n^2) and blows the frame budget on long answers. The result says what the
+// O(n^2) and blows the frame budget on long answers; a burst of finished blocks
+// (a fast model, a late view) goes into the DOM a slice per frame. The result says what the
 // saved text/html copy (static_copy.py, markdown-it) says: tests/markdown_cases.json.
 // Model output is untrusted: raw HTML in it is shown as text, everything marked
 // produces still passes through DOMPurify before it touches the DOM, and remote
@@ -236,7 +237,8 @@ export function withoutUnfinishedTable(tail: string): string {
  */
 export class IncrementalMarkdown {
   private source = "";
-  private stable = 0; // source[0:stable] is rendered in finished block nodes
+  private stable = 0; // source[0:stable] is lexed into finished tokens (rendered, or in the backlog)
+  private backlog: Token[] = []; // finished tokens not yet in the DOM
   private renderedTail = "";
   private links: TokensList["links"] = Object.create(null);
   private definedLate = false;
@@ -260,8 +262,14 @@ export class IncrementalMarkdown {
     this.source += text;
   }
 
-  /** Bring the DOM up to date: new finished blocks once, the open tail again. */
-  render(final = false): void {
+  /**
+   * Bring the DOM up to date: new finished blocks once, the open tail again. With a
+   * `budgetMs`, finished blocks go into the DOM a slice at a time until the budget is spent
+   * (at least one slice), and the result says whether some are still waiting: a burst of
+   * text then costs several short tasks, not one long one. The tail waits for them.
+   */
+  render(final = false, budgetMs = Infinity): boolean {
+    const started = performance.now();
     let open = this.source.slice(this.stable);
     let tokens = this.lex(open);
     if (final && this.stable > 0 && (this.definedLate || this.definitions(tokens).length)) {
@@ -271,24 +279,33 @@ export class IncrementalMarkdown {
         block.remove();
       }
       this.stable = 0;
+      this.backlog = [];
       this.links = Object.create(null);
+      this.definedLate = false;
       open = this.source;
       tokens = this.lex(open);
     }
     const finished = final ? tokens.length : this.finishedCount(open, tokens);
     if (finished > 0) {
       const done = tokens.slice(0, finished);
-      const block = document.createElement("div");
-      block.className = "streamchat-block";
-      block.append(sanitize(marked.parser(done), this.loaded));
-      this.decorate(block);
-      this.container.insertBefore(block, this.tail);
       for (const definition of this.definitions(done)) {
         if (this.links[definition.tag]) continue; // the first definition of a label wins
         this.links[definition.tag] = { href: definition.href, title: definition.title };
         if (this.stable > 0) this.definedLate = true; // blocks above may use it
       }
+      this.backlog.push(...done);
       this.stable = final ? this.source.length : this.stable + rawLength(done);
+    }
+    while (this.backlog.length) {
+      const slice = budgetMs === Infinity ? this.backlog.length : sliceLength(this.backlog);
+      this.appendBlock(this.backlog.splice(0, slice));
+      if (performance.now() - started >= budgetMs) break;
+    }
+    if (this.backlog.length) {
+      // The tail would repeat text that the waiting blocks will show.
+      if (this.renderedTail) this.tail.replaceChildren();
+      this.renderedTail = "";
+      return true;
     }
     let tail = final ? "" : this.source.slice(this.stable);
     if (!final && !tokens.slice(finished).some(isFence)) tail = withoutUnfinishedTable(tail);
@@ -297,6 +314,15 @@ export class IncrementalMarkdown {
       this.tail.replaceChildren(sanitize(marked.parser(tailTokens), this.loaded));
       this.renderedTail = tail;
     }
+    return false;
+  }
+
+  private appendBlock(tokens: Token[]): void {
+    const block = document.createElement("div");
+    block.className = "streamchat-block";
+    block.append(sanitize(marked.parser(tokens), this.loaded));
+    this.decorate(block);
+    this.container.insertBefore(block, this.tail);
   }
 
   /** marked's tokens, resolving references against the definitions of finished blocks. */
@@ -325,6 +351,20 @@ export class IncrementalMarkdown {
     }
     return 0;
   }
+}
+
+/** Source characters of finished blocks put into the DOM in one step when work is bounded. */
+export const SLICE_CHARS = 1000;
+
+/** How many leading tokens make one slice: at least one, then up to `SLICE_CHARS`. */
+function sliceLength(tokens: Token[]): number {
+  let size = tokens[0].raw.length;
+  let count = 1;
+  while (count < tokens.length && size + tokens[count].raw.length <= SLICE_CHARS) {
+    size += tokens[count].raw.length;
+    count += 1;
+  }
+  return count;
 }
 
 /**

@@ -7,7 +7,8 @@
 export interface Renderer {
   readonly text: string;
   append(text: string): void;
-  render(final?: boolean): void;
+  /** True when work is left for another call (only when `budgetMs` cut it short). */
+  render(final?: boolean, budgetMs?: number): boolean;
 }
 
 export type RendererFactory = (
@@ -63,8 +64,9 @@ class PlainText implements Renderer {
     this.pending += text;
   }
 
-  render(): void {
+  render(): boolean {
     if (this.pending) this.container.append(document.createTextNode(this.pending));
     this.pending = "";
+    return false;
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { install } from "./runtime";
-import widget, { type Model, STOP_HINT_DELAY_MS } from "./widget";
+import widget, { FRAME_BUDGET_MS, type Model, STOP_HINT_DELAY_MS } from "./widget";
 
 type Handler = (...args: unknown[]) => void;
 
@@ -82,6 +82,7 @@ beforeEach(() => vi.useFakeTimers());
 beforeAll(() => install());
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
   document.body.innerHTML = "";
 });
 
@@ -142,6 +143,26 @@ describe("streaming", () => {
     expect(el.querySelectorAll(".streamchat-answer li").length).toBe(2);
     expect(el.querySelector(".streamchat-answer pre code.language-python")).not.toBeNull();
     expect(el.querySelector(".streamchat-code-copy")!.getAttribute("aria-label")).toBe("Copy code");
+  });
+
+  it("draws a burst of text over several frames, a budget's worth each, and all of it", async () => {
+    let now = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => (now += FRAME_BUDGET_MS)); // each look costs a budget
+    const model = await setup();
+    const { el } = await mount(model);
+    const burst = Array.from({ length: 30 }, (_, i) => `## Part ${i}\n\n${"word ".repeat(80)}\n\n`);
+    model.delta(1, `${burst.join("")}tail`);
+    vi.advanceTimersByTime(20);
+    const drawn = el.querySelectorAll(".streamchat-answer h2").length;
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThan(burst.length);
+    vi.advanceTimersByTime(1000);
+    expect(el.querySelectorAll(".streamchat-answer h2").length).toBe(burst.length);
+    expect(answerText(el).endsWith("tail")).toBe(true);
+    model.kernelSets({ status: "done" });
+    vi.advanceTimersByTime(1000);
+    expect(el.querySelector(".streamchat-tail")!.textContent).toBe("");
+    expect(el.querySelectorAll(".streamchat-answer h2").length).toBe(burst.length);
   });
 
   it("shows the same text in two views, and a late view starts from the text so far", async () => {

@@ -1,5 +1,6 @@
 // The answer itself: reasoning (folded once the answer starts), the Markdown answer,
-// a refusal, and the "truncated" note. Streamed pieces are drawn once per frame.
+// a refusal, and the "truncated" note. Streamed pieces are drawn once per frame, at most
+// FRAME_BUDGET_MS of Markdown rendering each: a burst of text is drawn over several frames.
 
 import { element, nextFrame, type Part, show, watch } from "../dom";
 import type { ChatModel } from "../model";
@@ -8,6 +9,9 @@ import type { Piece, Store } from "../store";
 import { STREAMING } from "../vocabulary";
 import { addCodeCopyButtons } from "./codeCopy";
 import { scrollFollower } from "./scrollFollower";
+
+// Milliseconds of Markdown rendering per animation frame (at least one slice is drawn).
+export const FRAME_BUDGET_MS = 12;
 
 export function answer(model: ChatModel, store: Store): Part {
   const reasoning = element("details", "streamchat-reasoning");
@@ -27,6 +31,8 @@ export function answer(model: ChatModel, store: Store): Part {
   let markdown = currentRenderer(text, addCodeCopyButtons, () => fillFromStore());
   let pending: Piece[] = [];
   let frameQueued = false;
+  let backlog = false; // finished blocks the renderer has yet to draw
+  let ended = !streaming(); // the answer is over: all of it is finished
 
   const syncSections = () => {
     const hasReasoning = reasoningText.textContent !== "";
@@ -35,17 +41,25 @@ export function answer(model: ChatModel, store: Store): Part {
     if (hasReasoning) reasoning.open = markdown.renderer.text === "" && streaming();
     show(refusal, refusal.textContent !== "");
   };
+  // One frame's share of rendering.
   const flush = () => {
     frameQueued = false;
-    if (!pending.length) return;
+    if (!pending.length && !backlog) return;
     for (const piece of pending) {
       if (piece.channel === "text") markdown.renderer.append(piece.text);
       else plainTargets[piece.channel].append(document.createTextNode(piece.text));
     }
     pending = [];
-    markdown.renderer.render();
+    backlog = markdown.renderer.render(ended, FRAME_BUDGET_MS);
     syncSections();
     follower.grew();
+    if (backlog) queueFlush();
+  };
+  const queueFlush = () => {
+    if (!frameQueued) {
+      frameQueued = true;
+      nextFrame(flush);
+    }
   };
   // From the store's whole text: on first draw, and when the Markdown renderer arrives.
   const fillFromStore = () => {
@@ -55,27 +69,26 @@ export function answer(model: ChatModel, store: Store): Part {
     markdown.cancel();
     markdown = currentRenderer(text, addCodeCopyButtons, () => fillFromStore());
     markdown.renderer.append(store.full("text"));
-    markdown.renderer.render(!streaming());
+    backlog = markdown.renderer.render(ended, FRAME_BUDGET_MS);
+    if (backlog) queueFlush();
     reasoningText.textContent = store.full("reasoning");
     refusal.textContent = store.full("refusal");
     syncSections();
   };
   const unsubscribe = store.subscribe((pieces) => {
     pending.push(...pieces);
-    if (!frameQueued) {
-      frameQueued = true;
-      nextFrame(flush);
-    }
+    queueFlush();
   });
 
   const update = () => {
     scroll.style.setProperty("--streamchat-max-height", `${model.get("max_height")}px`);
     scroll.setAttribute("aria-busy", String(streaming()));
     show(truncated, model.get("finish_reason") === "length");
-    if (!streaming()) {
-      flush();
-      markdown.renderer.render(true);
+    if (!streaming() && !ended) {
+      ended = true;
+      backlog = true; // the final render is due even with nothing pending
       syncSections();
+      queueFlush(); // in a frame of its own, not in the kernel message's task
     }
   };
   const unwatch = watch(model, ["status", "max_height", "finish_reason"], update);
