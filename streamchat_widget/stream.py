@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import json
 import ssl
-from collections.abc import AsyncGenerator, Iterable, Mapping
+import sys
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import anyio
@@ -24,6 +25,8 @@ import httpx2
 import openai
 
 from .sse import SSEDecoder
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -214,10 +217,29 @@ async def _open(
 ) -> httpx2.Response:
     if first_byte_timeout is None:
         return await _create(client, request)
+    return await within(first_byte_timeout, _create(client, request))
+
+
+async def within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """`awaitable`, or `FirstByteTimeout` after `seconds`; a Stop is never lost.
+
+    `asyncio.wait_for` (3.10, 3.11) swallows a cancellation that arrives as the
+    awaited call finishes, so a Stop just as the response opened let the answer
+    stream on. `asyncio.timeout` (3.11+) runs it in the caller's own task.
+    """
+    if sys.version_info < (3, 11):
+        try:
+            return await asyncio.wait_for(awaitable, seconds)
+        except asyncio.TimeoutError:
+            raise FirstByteTimeout(seconds) from None
+    deadline = asyncio.timeout(seconds)
     try:
-        return await asyncio.wait_for(_create(client, request), first_byte_timeout)
-    except asyncio.TimeoutError:
-        raise FirstByteTimeout(first_byte_timeout) from None
+        async with deadline:
+            return await awaitable
+    except TimeoutError:
+        if deadline.expired():
+            raise FirstByteTimeout(seconds) from None
+        raise
 
 
 async def _create(client: openai.AsyncOpenAI, request: Mapping[str, Any]) -> httpx2.Response:

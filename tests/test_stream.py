@@ -16,6 +16,7 @@ import pytest
 from streamchat_widget.stream import (
     MESSAGE_LIMIT,
     Finish,
+    FirstByteTimeout,
     ReasoningDelta,
     RefusalDelta,
     StreamError,
@@ -23,6 +24,7 @@ from streamchat_widget.stream import (
     ToolCallDelta,
     Usage,
     stream_chat,
+    within,
 )
 from tests.sse_server import FIXTURES_PATH, Plan
 
@@ -342,3 +344,37 @@ def test_stream_text_raises_chat_error_without_a_usable_endpoint(monkeypatch, ba
 
     with pytest.raises(ChatError, match="OPENAI_BASE_URL"):
         asyncio.run(collect_text())
+
+
+def test_a_stop_as_the_response_opens_is_never_lost():
+    """A cancellation that lands just as the request returns reaches the answer's task.
+
+    `asyncio.wait_for` on 3.11 returned the result and dropped such a cancellation, so a
+    Stop (or a new answer from the same cell) at that moment let the old answer stream on.
+    """
+
+    async def scenario() -> str:
+        task = asyncio.current_task()
+        assert task is not None
+
+        async def opening() -> str:
+            await asyncio.sleep(0)
+            asyncio.get_running_loop().call_soon(task.cancel)  # the Stop, as it returns
+            return "response"
+
+        try:
+            await within(5, opening())
+            await asyncio.sleep(1)  # streaming on
+        except asyncio.CancelledError:
+            return "stopped"
+        return "streamed on"
+
+    assert asyncio.run(scenario()) == "stopped"
+
+
+def test_the_first_byte_deadline_still_expires():
+    async def silent() -> None:
+        await asyncio.sleep(10)
+
+    with pytest.raises(FirstByteTimeout):
+        asyncio.run(within(0.05, silent()))
