@@ -19,8 +19,11 @@ def answer_parser(**options: Any) -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": True, **options}).enable(
         ["table", "strikethrough", "linkify"]
     )
-    parser.linkify.set({"fuzzy_link": False})
-    parser.linkify.add("//", None)
+    linkify = parser.linkify
+    if linkify is None:  # markdown-it leaves it None without linkify-it-py, a dependency
+        raise ImportError("streamchat-widget needs linkify-it-py")
+    linkify.set({"fuzzy_link": False})
+    linkify.add("//", None)
     parser.core.ruler.before("inline", "streamchat_tasks", _task_items)
     return parser
 
