@@ -100,17 +100,23 @@ def _children(node: list, in_pre: bool) -> list[Node]:
         else:
             inner = _children(child, in_pre or ctag == "pre")
             out.append([ctag, _attrs(ctag, cattrs, tag), *inner])
-    merged: list[Node] = []
-    for item in out:
-        if isinstance(item, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += item
-        else:
-            merged.append(item)
+    merged = merge_text(out)
     if tag == "code" and in_pre and merged and isinstance(merged[-1], str):
         merged[-1] = merged[-1].removesuffix("\n")
     if in_pre:
         return [m for m in merged if m != ""]
     return _trim(merged, tag in BLOCK or tag == "#root")
+
+
+def merge_text(items: list[Node]) -> list[Node]:
+    """Adjacent text runs as one string, as a renderer's text nodes read."""
+    merged: list[Node] = []
+    for item in items:
+        if isinstance(item, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += item
+        else:
+            merged.append(item)
+    return merged
 
 
 def _is_break(item: Node) -> bool:

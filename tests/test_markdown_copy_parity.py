@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from streamchat_widget.markdown_copy import inert_markdown
-from tests.markdown_structure import Node, structure
+from tests.markdown_structure import Node, merge_text, structure
 from tests.renderers import marked
 
 CASES = json.loads((Path(__file__).parent / "markdown_cases.json").read_text(encoding="utf-8"))[
@@ -38,13 +38,7 @@ def _in_markdown_copy(nodes: list[Node], in_link: bool = False) -> list[Node]:
         else:
             inner = _in_markdown_copy(node[2:], in_link or node[0] == "a")
             out.append([node[0], node[1], *inner])
-    merged: list[Node] = []
-    for item in out:
-        if isinstance(item, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += item
-        else:
-            merged.append(item)
-    return merged
+    return merge_text(out)
 
 
 def _plain_fences(nodes: list[Node]) -> list[Node]:
