@@ -169,7 +169,7 @@ def main() -> None:
             print("  " + line)
 
 
-TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "disabled-by-default-v8.cpu_profiler"]
 # Rendering work the trace times by itself, and the events that run script (they nest).
 RENDERING = ("ParseHTML", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize")
 SCRIPT = frozenset(
