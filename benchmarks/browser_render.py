@@ -87,7 +87,8 @@ def answer_tokens(count: int) -> list[str]:
     n = 0
     while len(tokens) < count:
         for piece in section:
-            tokens.extend(piece.format(n=n).split(" ") if piece[0] not in "#`|-" else [piece])
+            piece = piece.format(n=n)  # headings, fences, tables and list items come whole
+            tokens.extend(piece.split(" ") if piece[0] not in "#`|-" else [piece])
         n += 1
     return [t if t.endswith(("\n", " ")) else t + " " for t in tokens[:count]]
 
@@ -169,7 +170,12 @@ def main() -> None:
             print("  " + line)
 
 
-TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "disabled-by-default-v8.cpu_profiler"]
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "v8.execute",
+    "disabled-by-default-v8.cpu_profiler",
+]
 # Rendering work the trace times by itself, and the events that run script (they nest).
 RENDERING = ("ParseHTML", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize")
 SCRIPT = frozenset(

@@ -119,7 +119,7 @@ def test_a_typical_answer_highlights_all_its_code():
 # In JupyterLab: a trusted copy (made in this session) draws each code block in its box and
 # gives every block a Copy button, a few dozen per task; an untrusted one (a notebook from
 # elsewhere) has its `<style>` element stripped by the sanitizer, which must not show the CSS.
-MEDIUM = answer_tokens(4000)
+MEDIUM = answer_tokens(8000)  # 7 KB of code in 200 blocks
 BOX = """pre => { const s = getComputedStyle(pre);
   return [s.borderTopWidth, s.backgroundColor, pre.querySelectorAll('span').length]; }"""
 
@@ -145,12 +145,15 @@ def test_a_long_copy_in_jupyterlab_keeps_code_boxes_and_copy_buttons(lab, browse
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     try:
         lab.open_and_run_all(page, name)
-        page.wait_for_selector('.streamchat[data-status="done"]', timeout=60_000)
-        pres = page.locator(".streamchat .streamchat-answer pre")
+        saved = ".jp-RenderedHTMLCommon .streamchat .streamchat-answer"
+        page.wait_for_selector(saved, timeout=60_000)
+        pres = page.locator(f"{saved} pre")
         count = pres.count()
-        assert count > 80
+        assert count > 200
         page.wait_for_function(
-            f"() => document.querySelectorAll('.streamchat-code-copy').length === {count}"
+            "([saved, count]) => document.querySelectorAll(`${saved} .streamchat-code-copy`)"
+            ".length === count",
+            arg=[saved, count],
         )
         first, last = pres.first.evaluate(BOX), pres.last.evaluate(BOX)
         for width, background, _ in (first, last):
@@ -174,7 +177,7 @@ def test_an_untrusted_long_copy_shows_no_css_text(lab, browser):
         answer.wait_for(timeout=60_000)
         assert page.locator(".jp-Notebook .streamchat style").count() == 0
         text = answer.text_content() or ""
-        assert "Section 0" in text and "pre.highlight" not in text and "border-radius" not in text
-        assert answer.locator("pre").count() > 80
+        assert "Section 199" in text and "pre.highlight" not in text and "border-radius" not in text
+        assert answer.locator("pre").count() > 200
     finally:
         page.close()
