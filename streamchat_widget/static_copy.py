@@ -87,16 +87,16 @@ _MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<de
 _MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")
 # Code blocks take their box from the copy's one `<style>` element, not a `style` attribute on
 # each `<pre>`: JupyterLab's table of contents sanitizes the whole output, parsing every style
-# attribute as CSS, in the task that shows a finished answer (a third of it on 540 blocks).
-# Where `<style>` is stripped (untrusted JupyterLab, GitHub), blocks keep JupyterLab's own look.
+# attribute as CSS, in one task after a finished answer shows (a third of it on 540 blocks).
+# Where `<style>` is stripped (an untrusted notebook), blocks keep JupyterLab's own code look.
 _STYLE = (
     "<style>.streamchat .streamchat-answer pre.highlight{"
     "background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid "
     "var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:8px 10px;overflow-x:auto}</style>"
 )
-# A long answer's code is highlighted for its first `HIGHLIGHT_BUDGET` characters only (the
-# first screenfuls); later blocks are plain text in the same box. Every token Pygments marks is
-# an element the page parses twice and the table of contents sanitizes once, all in one task.
+# A long answer's code blocks are highlighted while their first `HIGHLIGHT_BUDGET` characters
+# last (the first screenfuls); later blocks are plain text in the same box. Every token Pygments
+# marks is an element the page parses twice and the table of contents sanitizes once.
 HIGHLIGHT_BUDGET = 4000
 _PLAIN = OptionsDict({**_MARKDOWN.options, "highlight": None})
 _fence = _MARKDOWN.renderer.rules["fence"]
