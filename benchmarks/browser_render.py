@@ -87,7 +87,8 @@ def answer_tokens(count: int) -> list[str]:
     n = 0
     while len(tokens) < count:
         for piece in section:
-            tokens.extend(piece.format(n=n).split(" ") if piece[0] not in "#`|-" else [piece])
+            piece = piece.format(n=n)  # headings, fences, tables and list items come whole
+            tokens.extend(piece.split(" ") if piece[0] not in "#`|-" else [piece])
         n += 1
     return [t if t.endswith(("\n", " ")) else t + " " for t in tokens[:count]]
 
@@ -169,7 +170,12 @@ def main() -> None:
             print("  " + line)
 
 
-TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "v8.execute",
+    "disabled-by-default-v8.cpu_profiler",
+]
 # Rendering work the trace times by itself, and the events that run script (they nest).
 RENDERING = ("ParseHTML", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize")
 SCRIPT = frozenset(
@@ -188,9 +194,52 @@ def covered(events: Iterable[dict]) -> float:
     return total
 
 
+# JupyterLab functions whose names survive its minifier, sampled by the CPU profiler: the
+# time spent under each (they nest: the sanitizer runs inside the table of contents).
+LANDMARKS = {
+    "getHeadings": "table of contents",
+    "sanitize": "sanitizer",
+    "_insertOutput": "output insertion",
+    "removeChild": "DOM removal",
+    "updatePromptOverlayIcon": "prompt overlay",
+    "typeset": "MathJax",
+}
+
+
+def sampled(events: list[dict], pid: int) -> list[tuple[float, frozenset[str]]]:
+    """The renderer's CPU samples: when, and which landmark functions were on the stack."""
+    chunks = sorted(
+        (e for e in events if e.get("name") == "ProfileChunk" and e.get("pid") == pid),
+        key=lambda e: e["ts"],
+    )
+    clock = {
+        e["id"]: e["args"]["data"]["startTime"]
+        for e in events
+        if e.get("name") == "Profile" and e.get("pid") == pid
+    }
+    names, parents, out = {}, {}, []
+    for chunk in chunks:
+        data, profile = chunk["args"]["data"], chunk["id"]
+        for node in data.get("cpuProfile", {}).get("nodes", []):
+            names[profile, node["id"]] = node["callFrame"].get("functionName", "")
+            if "parent" in node:
+                parents[profile, node["id"]] = (profile, node["parent"])
+        samples = data.get("cpuProfile", {}).get("samples", [])
+        for sample, delta in zip(samples, data.get("timeDeltas", []), strict=False):
+            clock[profile] = clock.get(profile, chunk["ts"]) + delta
+            stack, node = set(), (profile, sample)
+            while node in names:
+                if names[node] in LANDMARKS:
+                    stack.add(LANDMARKS[names[node]])
+                node = parents.get(node)
+            out.append((clock[profile], frozenset(stack)))
+    return sorted(out, key=lambda s: s[0])
+
+
 def breakdown(path: Path) -> list[str]:
     """Each long task (> 50 ms) of the page's main thread: script (which includes the style
-    and layout it forced), then style, layout, paint and GC times."""
+    and layout it forced), then style, layout, paint and GC times, then the JupyterLab
+    functions it ran (from CPU samples, so roughly)."""
     events = json.loads(path.read_text())
     events = events["traceEvents"] if isinstance(events, dict) else events
     threads = {
@@ -204,6 +253,7 @@ def breakdown(path: Path) -> list[str]:
         return ["no main-thread tasks in the trace"]
     main_thread = busiest.most_common(1)[0][0]
     timed = sorted((e for e in timed if (e["pid"], e["tid"]) == main_thread), key=lambda e: e["ts"])
+    samples = sampled(events, main_thread[0])
     lines = []
     for task in (e for e in timed if e["name"] == "RunTask" and e.get("dur", 0) > 50_000):
         end = task["ts"] + task["dur"]
@@ -214,6 +264,14 @@ def breakdown(path: Path) -> list[str]:
                 spent[event["name"]] += event.get("dur", 0) / 1000
         script = covered(e for e in inside if e["name"] in SCRIPT) / 1000
         parts = [f"script {script:.0f}"] + [f"{k} {v:.0f}" for k, v in spent.most_common()]
+        within = [s for s in samples if task["ts"] <= s[0] < end]
+        if within:  # each sample stands for the time until the next one
+            ran = Counter()
+            following = [t for t, _ in within[1:]] + [end]
+            for (t, stack), then in zip(within, following, strict=True):
+                for landmark in stack:
+                    ran[landmark] += (then - t) / 1000
+            parts += [f"{k} {v:.0f}" for k, v in ran.most_common()]
         lines.append(f"{task['dur'] / 1000:.0f} ms: " + ", ".join(parts) + " (ms)")
     return lines
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -84,17 +85,34 @@ _MARKDOWN = answer_parser(highlight=_highlight)
 _MARKDOWN.add_render_rule("image", _image)
 _MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<del>")
 _MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")
-_PRE_STYLE = (
+# Code blocks take their box from the copy's one `<style>` element, not a `style` attribute on
+# each `<pre>`: JupyterLab's table of contents sanitizes the whole output, parsing every style
+# attribute as CSS, in one task after a finished answer shows (a third of it on 540 blocks).
+# Where `<style>` is stripped (an untrusted notebook), blocks keep JupyterLab's own code look.
+_STYLE = (
+    "<style>.streamchat .streamchat-answer pre.highlight{"
     "background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid "
-    "var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:8px 10px;overflow-x:auto"
+    "var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:8px 10px;overflow-x:auto}</style>"
 )
+# A long answer's code blocks are highlighted while their first `HIGHLIGHT_BUDGET` characters
+# last (the first screenfuls); later blocks are plain text in the same box. Every token Pygments
+# marks is an element the page parses twice and the table of contents sanitizes once.
+HIGHLIGHT_BUDGET = 4000
+_PLAIN = OptionsDict({**_MARKDOWN.options, "highlight": None})
 _fence = _MARKDOWN.renderer.rules["fence"]
-_MARKDOWN.add_render_rule(
-    "fence",
-    lambda self, tokens, idx, options, env: _fence(tokens, idx, options, env).replace(
-        "<pre>", f'<pre class="highlight" style="{_PRE_STYLE}">', 1
-    ),
-)
+
+
+def _code_block(self, tokens, idx, options, env) -> str:
+    """A fence as a `.highlight` block, highlighted while the answer's budget lasts."""
+    left = env.get("highlight_left")
+    if left is not None:
+        env["highlight_left"] = left - len(tokens[idx].content)
+        if env["highlight_left"] < 0:
+            options = _PLAIN
+    return _fence(tokens, idx, options, env).replace("<pre>", '<pre class="highlight">', 1)
+
+
+_MARKDOWN.add_render_rule("fence", _code_block)
 _MARKDOWN.add_render_rule(
     "link_open",
     lambda self, tokens, idx, options, env: (
@@ -127,6 +145,7 @@ def _answer_html(text: str) -> str:
     render = _MARKDOWN.renderer.render
     if len(text) < PARTS_FROM:
         return render(tokens, _MARKDOWN.options, env)
+    env["highlight_left"] = HIGHLIGHT_BUDGET
     html = []
     for start, end in _parts(tokens):
         lines = [t.map for t in tokens[start:end] if t.map]
@@ -168,6 +187,7 @@ _ERROR = (
 _HINT = "font-size:var(--jp-ui-font-size1,12px);color:var(--jp-content-font-color2,#555)"
 # Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
 # nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
+# Code buttons come 40 blocks a task: not all of a long answer's in the task that shows it.
 _COPY_SCRIPT = """<script>(function (me) {
   var root = me.closest(".streamchat");
   if (!root || !navigator.clipboard) return;
@@ -188,16 +208,20 @@ _COPY_SCRIPT = """<script>(function (me) {
   var source = JSON.parse(root.querySelector(".streamchat-source").textContent).text;
   root.querySelector(".streamchat-footer").append(
     button("Copy", "streamchat-copy", function () { return source; }));
-  root.querySelectorAll(".streamchat-answer pre").forEach(function (pre) {
-    var box = document.createElement("div");
-    box.style.position = "relative";
-    pre.replaceWith(box);
-    var b = button("Copy code", "streamchat-code-copy", function () {
-      return pre.textContent.replace(/\\n$/, "");
+  var blocks = Array.prototype.slice.call(root.querySelectorAll(".streamchat-answer pre"));
+  (function some(from) {
+    blocks.slice(from, from + 40).forEach(function (pre) {
+      var box = document.createElement("div");
+      box.style.position = "relative";
+      pre.replaceWith(box);
+      var b = button("Copy code", "streamchat-code-copy", function () {
+        return pre.textContent.replace(/\\n$/, "");
+      });
+      b.style.cssText += ";position:absolute;top:4px;right:4px";
+      box.append(pre, b);
     });
-    b.style.cssText += ";position:absolute;top:4px;right:4px";
-    box.append(pre, b);
-  });
+    if (from + 40 < blocks.length) setTimeout(some, 0, from + 40);
+  })(0);
 })(document.currentScript);</script>"""
 
 
@@ -227,9 +251,8 @@ def to_html(reply: Reply) -> str:
     esc = html.escape
     # The status is also a class: JupyterLab's sanitizer (untrusted notebooks) drops data-*.
     status = esc(reply.status)
-    parts = [
-        f'<div class="streamchat streamchat-status-{status}" data-status="{status}" style="{_BOX}">'
-    ]
+    root = f'class="streamchat streamchat-status-{status}" data-status="{status}"'
+    parts = [f'<div {root} style="{_BOX}">', _STYLE]
     header = f'<span class="streamchat-model">{esc(reply.model)}</span>'
     if reply.conversation:
         header += f' · <span class="streamchat-conversation">{esc(reply.conversation)}</span>'
