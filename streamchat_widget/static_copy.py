@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from markdown_it.token import Token
-from markdown_it.utils import OptionsDict
+from markdown_it.utils import OptionsDict, OptionsType
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -98,7 +98,7 @@ _STYLE = (
 # last (the first screenfuls); later blocks are plain text in the same box. Every token Pygments
 # marks is an element the page parses twice and the table of contents sanitizes once.
 HIGHLIGHT_BUDGET = 4000
-_PLAIN = OptionsDict({**_MARKDOWN.options, "highlight": None})
+_PLAIN = OptionsDict(cast(OptionsType, {**_MARKDOWN.options, "highlight": None}))
 _fence = _MARKDOWN.renderer.rules["fence"]
 
 
