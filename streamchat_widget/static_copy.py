@@ -179,7 +179,7 @@ _BOX = (
 PLAIN_LIMIT = 4000
 _QUIET = "font-size:var(--jp-ui-font-size0,11px);color:var(--jp-ui-font-color2,#616161)"
 # Every colour is a theme variable (the fallbacks serve nbviewer and exports), so Dark
-# stays readable; the live card (widget.css) uses the same ones.
+# stays readable; the live card (styles.css) uses the same ones.
 _ERROR = (
     "border-left:3px solid var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px;"
     "background:var(--jp-layout-color1,transparent);color:var(--jp-content-font-color1,inherit)"
