@@ -7,6 +7,8 @@ kernel interrupt, `asyncio.wait_for`, a `TaskGroup`) stops the stream the same
 way; `answer()` then hands that cancellation back beside the reply, so the
 caller keeps the reply first and re-raises it after. Whatever fails, the
 answer ends in `_finish`, the one place that turns failures into the error card.
+Where no front end can show a widget, the answer goes to the terminal instead
+(`terminal.TerminalView`), through the same steps.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from IPython.display import DisplayHandle
 
@@ -29,6 +31,7 @@ from .request import sent_options
 from .source import Source, open_source
 from .stop_listener import stop_heard
 from .stream import Event, ReasoningDelta, RefusalDelta, StreamError, TextDelta, clean_text
+from .terminal import TerminalView, can_show_widgets
 from .vocabulary import DONE, ERROR, STOPPED, Status
 from .widget import ChatWidget
 
@@ -47,14 +50,80 @@ class Answered:
     cancelled: asyncio.CancelledError | None = None
 
 
+class View(Protocol):
+    """Where an answer shows: the widget under the cell, or the terminal."""
+
+    def push(self, *, text: str = "", reasoning: str = "", refusal: str = "") -> None: ...
+    def retrying(self, attempt: int) -> None: ...
+    def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None: ...
+    def show_plainly(self, reply: Reply, host: str) -> None: ...
+    def stoppable(self, stop: Callable[[], None]) -> contextlib.AbstractContextManager[None]: ...
+
+
+class WidgetView:
+    """The live widget under the cell; at the end, its static copy in its place."""
+
+    def __init__(self, widget: ChatWidget, model: str) -> None:
+        self.widget = widget
+        self.handle = DisplayHandle()
+        self.handle.display(
+            {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
+        )
+
+    def push(self, *, text: str = "", reasoning: str = "", refusal: str = "") -> None:
+        self.widget.push(text=text, reasoning=reasoning, refusal=refusal)
+
+    def retrying(self, attempt: int) -> None:
+        self.widget.retrying = f"retrying… (attempt {attempt + 1})"
+
+    @contextlib.contextmanager
+    def stoppable(self, stop: Callable[[], None]) -> Iterator[None]:
+        """The Stop click calls `stop` (thread-safe), on every kernel (see `stop_listener`)."""
+        self.widget.on_stop(stop)
+        with stop_heard(self.widget.model_id, stop):
+            yield
+
+    def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None:
+        self.widget.finish(
+            reply.status,
+            retrying="",
+            error=reply.error or {},
+            finish_reason=reply.finish_reason or "",
+            usage=reply.usage or {},
+            stats=reply.stats,
+        )
+        data, metadata = static_copy.bundle(reply, host, options)
+        self.handle.update(data, metadata=metadata, raw=True)
+        self.widget.close()
+
+    def show_plainly(self, reply: Reply, host: str) -> None:
+        """After a failed `show`, each step on its own: the widget never stays live.
+
+        Where even the display cannot be replaced, the widget stays, showing the card.
+        """
+        with contextlib.suppress(Exception):
+            self.widget.finish(ERROR, retrying="", error=reply.error or {})
+        try:
+            data, _ = static_copy.bundle(reply, host, {})
+            self.handle.update(data, raw=True)
+        except Exception:
+            try:
+                self.handle.update(
+                    {"text/plain": clean_text(static_copy.to_plain(reply))}, raw=True
+                )
+            except Exception:
+                return
+        with contextlib.suppress(Exception):
+            self.widget.close()
+
+
 @dataclass
 class AnswerContext:
     """One answer's parts, from its start to its finish."""
 
     request: Mapping[str, Any]
     source: Source
-    widget: ChatWidget
-    handle: DisplayHandle
+    view: View
     conversation: str | None
     notice: str
     acc: Accumulator = field(default_factory=Accumulator)
@@ -79,8 +148,7 @@ async def answer(
     loop = asyncio.get_running_loop()
     task = loop.create_task(_consume(ctx))
     stop = _Stop(loop, task)
-    ctx.widget.on_stop(stop.request)
-    with _live_in_cell(cell_id, stop.request), stop_heard(ctx.widget.model_id, stop.request):
+    with _live_in_cell(cell_id, stop.request), ctx.view.stoppable(stop.request):
         cancelled = await _wait(task, stop)
     status, error = _outcome(task, ctx)
     return Answered(_finish(ctx, status, error), cancelled)
@@ -93,31 +161,33 @@ def _start(
     read_timeout: float,
     max_height: int,
 ) -> AnswerContext:
-    """Open the source and show the live widget under the cell."""
+    """Open the source and show the live widget under the cell, or start on the terminal."""
     model = str(request["model"])
-    shown: list[ChatWidget] = []
+    shown: list[View] = []
 
     def show_retry(attempt: int) -> None:
-        for widget in shown:
-            widget.retrying = f"retrying… (attempt {attempt + 1})"
+        for view in shown:
+            view.retrying(attempt)
 
     source = open_source(model, read_timeout=read_timeout, on_retry=show_retry)
-    widget = ChatWidget(
-        model_name=model,
-        badge=source.label,
-        conversation=conversation or "",
-        max_height=max_height,
-        notice=" ".join(n for n in (notice, source.notice) if n),
-    )
-    shown.append(widget)
-    handle = DisplayHandle()
-    handle.display(
-        {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
-    )
+    notices = " ".join(n for n in (notice, source.notice) if n)
+    view: WidgetView | TerminalView
+    if can_show_widgets():
+        widget = ChatWidget(
+            model_name=model,
+            badge=source.label,
+            conversation=conversation or "",
+            max_height=max_height,
+            notice=notices,
+        )
+        view = WidgetView(widget, model)
+    else:
+        view = TerminalView(notices)
+    shown.append(view)
     recorder = SESSION.recorder if source.recordable else None
     recording = recorder.start(request, conversation=conversation) if recorder is not None else None
     return AnswerContext(
-        request, source, widget, handle, conversation, notice, Accumulator(), recorder, recording
+        request, source, view, conversation, notice, Accumulator(), recorder, recording
     )
 
 
@@ -127,20 +197,20 @@ async def _consume(ctx: AnswerContext) -> None:
         async with contextlib.aclosing(ctx.source.events(ctx.request, ctx.conversation)) as events:
             async for event in events:
                 ctx.acc.apply(event)
-                _push(ctx.widget, event)
+                _push(ctx.view, event)
                 if ctx.recording is not None:
                     ctx.recording.add(event)
     finally:
         await ctx.source.aclose()
 
 
-def _push(widget: ChatWidget, event: Event) -> None:
+def _push(view: View, event: Event) -> None:
     if isinstance(event, TextDelta):
-        widget.push(text=event.text)
+        view.push(text=event.text)
     elif isinstance(event, ReasoningDelta):
-        widget.push(reasoning=event.text)
+        view.push(reasoning=event.text)
     elif isinstance(event, RefusalDelta):
-        widget.push(refusal=event.text)
+        view.push(refusal=event.text)
 
 
 class _Stop:
@@ -235,11 +305,11 @@ def _finish(ctx: AnswerContext, status: Status, error: StreamError | None) -> Re
             hint = f"The answer is kept. Check the recording file {ctx.recorder.path}."
             reply = _failed(ctx, reply, "Could not record this exchange", exc, hint)
     try:
-        _show(ctx, reply)
+        ctx.view.show(reply, ctx.source.host, sent_options(ctx.request))
     except Exception as exc:
         hint = "The answer's text is kept in the reply (`_chat` after %%chat)."
         reply = _failed(ctx, reply, "Could not show the finished answer", exc, hint)
-        _show_plainly(ctx, reply)
+        ctx.view.show_plainly(reply, ctx.source.host)
     return reply
 
 
@@ -253,36 +323,3 @@ def _failed(ctx: AnswerContext, reply: Reply, title: str, exc: Exception, hint: 
     else:
         card = StreamError(title, message, hint).as_dict()
     return dataclasses.replace(reply, status=ERROR, error=card)
-
-
-def _show(ctx: AnswerContext, reply: Reply) -> None:
-    ctx.widget.finish(
-        reply.status,
-        retrying="",
-        error=reply.error or {},
-        finish_reason=reply.finish_reason or "",
-        usage=reply.usage or {},
-        stats=reply.stats,
-    )
-    data, metadata = static_copy.bundle(reply, ctx.source.host, sent_options(ctx.request))
-    ctx.handle.update(data, metadata=metadata, raw=True)
-    ctx.widget.close()
-
-
-def _show_plainly(ctx: AnswerContext, reply: Reply) -> None:
-    """After a failed `_show`, each step on its own: the widget never stays live.
-
-    Where even the display cannot be replaced, the widget stays, showing the card.
-    """
-    with contextlib.suppress(Exception):
-        ctx.widget.finish(ERROR, retrying="", error=reply.error or {})
-    try:
-        data, _ = static_copy.bundle(reply, ctx.source.host, {})
-        ctx.handle.update(data, raw=True)
-    except Exception:
-        try:
-            ctx.handle.update({"text/plain": clean_text(static_copy.to_plain(reply))}, raw=True)
-        except Exception:
-            return
-    with contextlib.suppress(Exception):
-        ctx.widget.close()

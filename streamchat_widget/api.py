@@ -2,13 +2,15 @@
 
 `chat()` is what a `%%chat` cell does: continue a named conversation, stream
 the answer into a widget displayed where it is awaited, record the exchange,
-return the reply. `stream_text()` is only the text, for code that wants the
-deltas and no widget.
+return the reply. Where nothing can show a widget (plain `python`, terminal
+IPython) the answer's text streams to stdout instead (`terminal`). `stream_text()`
+is only the text, for code that wants the deltas and no widget.
 
 Both honour asyncio cancellation: `asyncio.wait_for`, `asyncio.timeout` and a
-`TaskGroup` stop the stream (the server sees the disconnect), the widget ends
-stopped with its static copy, the partial exchange is kept, and then the
-cancellation is re-raised. Only `%%chat` turns it into `ChatInterrupted`.
+`TaskGroup` (and Ctrl-C under `asyncio.run`) stop the stream (the server sees
+the disconnect), the widget ends stopped with its static copy, the partial
+exchange is kept, and then the cancellation is re-raised. Only `%%chat` turns
+it into `ChatInterrupted`.
 """
 
 from __future__ import annotations

@@ -19,15 +19,37 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
+from .unparented_comm import create_comm
 from .vocabulary import DELTA, STATUSES, STOP, Status
 
 STATIC = Path(__file__).parent / "static"
 FLUSH_INTERVAL = 0.04
 
 
-class MarkdownRuntime(anywidget.AnyWidget):
+class UnparentedWidget(anywidget.AnyWidget):
+    """A model that headless runs do not save (see `unparented_comm`), and has no Layout.
+
+    ipywidgets gives every DOMWidget a Layout model of its own: one more comm
+    per answer, saved by headless runs, for styles our views never use. The
+    front end takes a null layout as none.
+    """
+
+    layout = traitlets.Any(None, allow_none=True).tag(sync=True)
+
+    comm: Any
+
+    def open(self) -> None:
+        """ipywidgets' `Widget.open` with our comm; our models hold no binary traits."""
+        if self.comm is None:
+            data = {"state": self.get_state(), "buffer_paths": []}
+            metadata = {"version": ipywidgets.__protocol_version__}
+            self.comm = create_comm(target_name="jupyter.widget", data=data, metadata=metadata)
+
+
+class MarkdownRuntime(UnparentedWidget):
     """Puts the Markdown renderer and the styles into the page, once per kernel.
 
     anywidget sends a widget's whole ESM with every instance; the renderer is
@@ -48,7 +70,7 @@ def ensure_runtime() -> None:
         _runtime = MarkdownRuntime()
 
 
-class ChatWidget(anywidget.AnyWidget):
+class ChatWidget(UnparentedWidget):
     _esm = STATIC / "widget.js"
 
     # Lets the front end keep one text buffer per answer for all of its views.
