@@ -67,6 +67,8 @@ class Kernel:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
         self.widgets: dict[str, Widget] = {}
+        # Every iopub message, with a parent or without (our widgets' comm traffic has none).
+        self.wire: list[dict[str, Any]] = []
         # Every started execution, so messages are routed to theirs whichever is being pumped.
         self.executions: dict[str, Execution] = {}
 
@@ -131,7 +133,12 @@ class Kernel:
             if execution is not None:
                 execution.reply = msg
 
+    def written(self, since: int = 0) -> list[dict[str, Any]]:
+        """What the kernel wrote on iopub from `wire[since]` on, less the echo of typed code."""
+        return [m for m in self.wire[since:] if m["msg_type"] != "execute_input"]
+
     def _apply(self, msg: dict[str, Any]) -> None:
+        self.wire.append(msg)
         kind = msg["msg_type"]
         content = msg["content"]
         if kind == "comm_open" and content.get("target_name") == "jupyter.widget":

@@ -201,14 +201,12 @@ def test_nothing_is_left_behind(kernel, server):
 def test_the_key_never_appears_in_outputs_or_state(kernel, server):
     server.add_model("mid-error", Plan(tokens=["x "], error_after=1))
     kernel.widgets.clear()
-    executions = [
-        kernel.run("%%chat -m no-such-model\nhi"),
-        kernel.run("%%chat -m mid-error\nhi"),
-        kernel.run("print(_chat, repr(_chat), _chat.error)"),
-        kernel.run("%chat history"),
-    ]
-    wire = json.dumps([e.iopub for e in executions], default=str)
-    assert server.api_key not in wire
+    since = len(kernel.wire)
+    kernel.run("%%chat -m no-such-model\nhi")
+    kernel.run("%%chat -m mid-error\nhi")
+    kernel.run("print(_chat, repr(_chat), _chat.error)")
+    kernel.run("%chat history")
+    assert server.api_key not in json.dumps(kernel.written(since), default=str)
     assert server.api_key not in json.dumps([w.state for w in kernel.widgets.values()])
 
 
@@ -348,22 +346,22 @@ BAD_BASE_URLS = [
 def test_a_malformed_base_url_is_a_card_and_verbose_tracebacks_never_show_the_key():
     env = {"OPENAI_API_KEY": SECRET_KEY, "OPENAI_BASE_URL": BAD_BASE_URLS[0]}
     with Kernel(env) as k:
-        executions = [k.run("%load_ext streamchat_widget"), k.run("%xmode Verbose")]
+        k.run("%load_ext streamchat_widget")
+        k.run("%xmode Verbose")
         for url in BAD_BASE_URLS:
-            executions.append(k.run(f"import os; os.environ['OPENAI_BASE_URL'] = {url!r}"))
+            k.run(f"import os; os.environ['OPENAI_BASE_URL'] = {url!r}")
             execution = k.run("%%chat -m gpt-x\nhello")
-            executions.append(execution)
             assert execution.status == "ok", execution.outputs
             assert not any(o["output_type"] == "error" for o in execution.outputs)
             widget = k.chat_widgets()[-1]
             assert widget.state["status"] == "error"
             assert widget.state["error"]["title"] == "Invalid OPENAI_BASE_URL"
-        executions.append(k.run("print(_chat, repr(_chat))"))
-        messages = [m for e in executions for m in e.iopub]
+        k.run("print(_chat, repr(_chat))")
+        messages = k.wire
+        written = k.written()
         states = [w.state for w in k.widgets.values()]
     assert SECRET_KEY not in json.dumps([messages, states], default=str)
     # The URL's own credentials: only in the code that set them, nowhere the kernel wrote.
-    written = [m for m in messages if m["msg_type"] != "execute_input"]
     for secret in ("URLPASSWORD", "URLSECRET"):
         assert secret not in json.dumps([written, states], default=str)
 

@@ -211,6 +211,7 @@ def test_run_all_answers_in_order_each_cell_waiting_for_its_answer(kernel, serve
 
 def test_errors_show_in_the_widget_without_traceback_or_key(kernel, server):
     kernel.widgets.clear()
+    since = len(kernel.wire)
     execution = kernel.run("%%chat -m no-such-model\nhello")
     assert execution.status == "ok"
     (widget,) = kernel.chat_widgets()
@@ -219,7 +220,7 @@ def test_errors_show_in_the_widget_without_traceback_or_key(kernel, server):
     assert "no-such-model" in widget.state["error"]["message"]
     assert "Error" in _markdown(execution)
     assert not any(o["output_type"] == "error" for o in execution.outputs)
-    assert server.api_key not in json.dumps(execution.iopub, default=str)
+    assert server.api_key not in json.dumps(kernel.written(since), default=str)
     assert server.api_key not in json.dumps(widget.state)
 
 
