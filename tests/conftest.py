@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.kernel import Kernel
+from tests.lab import chromium, jupyter_lab
 from tests.sse_server import SSEServer
 
 # What a test may leave behind in a kernel, put back before the next one.
@@ -57,3 +58,18 @@ def kernel(module_kernel, server):
     assert reset.status == "ok", reset.outputs
     module_kernel.widgets.clear()
     return module_kernel
+
+
+@pytest.fixture(scope="module")
+def lab(sse_server, tmp_path_factory):
+    """A JupyterLab server on loopback whose kernels talk to the session's model server."""
+    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
+    with jupyter_lab(tmp_path_factory.mktemp("lab"), env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    with chromium() as b:
+        yield b

@@ -11,27 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab import chromium as launch_chromium
-from tests.lab import jupyter_lab
 from tests.sse_server import Plan
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def lab(sse_server, tmp_path_factory):
-    """A JupyterLab server on loopback whose kernels talk to the test model server."""
-    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
-    with jupyter_lab(tmp_path_factory.mktemp("lab"), env) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_chromium() as b:
-        yield b
 
 
 def _answer_text(page) -> str:

@@ -21,7 +21,6 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from benchmarks.browser_render import answer_tokens
 from streamchat_widget.reply import Reply
 from streamchat_widget.static_copy import _MARKDOWN, HIGHLIGHT_BUDGET, bundle, to_html
-from tests.lab import chromium, jupyter_lab
 from tests.markdown_structure import structure
 from tests.sse_server import Plan
 
@@ -122,19 +121,6 @@ def test_a_typical_answer_highlights_all_its_code():
 MEDIUM = answer_tokens(8000)  # 7 KB of code in 200 blocks
 BOX = """pre => { const s = getComputedStyle(pre);
   return [s.borderTopWidth, s.backgroundColor, pre.querySelectorAll('span').length]; }"""
-
-
-@pytest.fixture(scope="module")
-def lab(sse_server, tmp_path_factory):
-    env = {"OPENAI_BASE_URL": sse_server.base_url, "OPENAI_API_KEY": sse_server.api_key}
-    with jupyter_lab(tmp_path_factory.mktemp("lab"), env) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.mark.browser

@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab import chromium as launch_chromium
-from tests.lab import jupyter_lab
-
 pytestmark = pytest.mark.browser
 
 HERE = Path(__file__).parent
@@ -42,18 +39,6 @@ for text in json.loads({texts!r}):
     copy = to_markdown(Reply(text=text, status="done", model="m", messages=[]))
     display({{"text/markdown": copy}}, raw=True)
 """
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with jupyter_lab(tmp_path_factory.mktemp("lab"), {}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_chromium() as b:
-        yield b
 
 
 def test_hostile_markdown_copies_run_nothing_in_jupyterlab(lab, browser):
