@@ -3,7 +3,12 @@ module that each test gets back as a fresh notebook would have it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import nbformat
 import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.kernel import Kernel
 from tests.lab import chromium, jupyter_lab
@@ -73,3 +78,23 @@ def browser():
     """Debian's Chromium, headless, driven by Playwright."""
     with chromium() as b:
         yield b
+
+
+@pytest.fixture
+def run_notebook(server, tmp_path, monkeypatch):
+    """Run `cells` headlessly (nbclient, errors allowed) against the test server; save it.
+
+    Returns the executed notebook and the path it was saved to.
+    """
+
+    def run(cells: list[str]) -> tuple[nbformat.NotebookNode, Path]:
+        nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
+        NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+        path = tmp_path / "run.ipynb"
+        nbformat.write(nb, path)
+        return nb, path
+
+    return run

@@ -11,8 +11,6 @@ import json
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbformat.v4 import new_code_cell, new_notebook
 
 from streamchat_widget.request import (
     REDACTED,
@@ -131,7 +129,7 @@ REFUSED_CELLS = [
 
 
 def test_no_credential_or_secret_reaches_request_notebook_or_recording(
-    server, tmp_path, monkeypatch
+    server, tmp_path, run_notebook
 ):
     recording = tmp_path / "session.jsonl"
     cells = [
@@ -146,13 +144,7 @@ def test_no_credential_or_secret_reaches_request_notebook_or_recording(
         f'-o \'metadata={{"trace": "{SECRETS["high-entropy"]}", "run": "nightly"}}\'\nhi',
         "%chat record --stop",
     ]
-    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
-    path = tmp_path / "run.ipynb"
-    nbformat.write(nb, path)
+    nb, path = run_notebook(cells)
 
     for cell in nb.cells[2:4]:
         (output,) = cell.outputs

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import nbformat
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter, MarkdownExporter
-from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.sse_server import Plan
 
 
-def test_the_key_is_in_no_output_state_export_or_saved_file(server, tmp_path, monkeypatch):
+def test_the_key_is_in_no_output_state_export_or_saved_file(server, tmp_path, run_notebook):
     server.add_model("mid-error", Plan(tokens=["partial "], error_after=1))
     server.add_model("limited", Plan(status=429))
     saved = tmp_path / "conversation.json"
@@ -27,13 +25,7 @@ def test_the_key_is_in_no_output_state_export_or_saved_file(server, tmp_path, mo
         "    [p async for p in streamchat_widget.stream_text('x', model='no-such-model')]\n"
         "except streamchat_widget.ChatError as exc:\n    print(exc)",
     ]
-    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
-    path = tmp_path / "run.ipynb"
-    nbformat.write(nb, path)
+    nb, path = run_notebook(cells)
 
     refused = nbformat.writes(nb.cells[7])
     assert "UsageError" in refused and "OPENAI_API_KEY" in refused
