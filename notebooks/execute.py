@@ -34,10 +34,10 @@ def execute(path: Path) -> nbformat.NotebookNode:
     os.environ.clear()
     os.environ.update(offline_env())
     try:
+        # Widget state is saved as nbclient saves it: our answers leave none behind.
         NotebookClient(
-            nb, timeout=300, kernel_name="python3", store_widget_state=False,
-            resources={"metadata": {"path": str(HERE)}},
-        ).execute()  # fmt: skip
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(saved)
