@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .answer import answer
+from .attachments import AttachmentError, Budget, attach, named
 from .conversation import CONVERSATIONS, Exchange
 from .endpoint import EndpointError, default_model, open_endpoint
 from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
@@ -29,7 +30,7 @@ from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
 from .vocabulary import KEPT
 
-__all__ = ["ChatError", "ChatInterrupted", "Reply", "chat", "stream_text"]
+__all__ = ["AttachmentError", "ChatError", "ChatInterrupted", "Reply", "chat", "stream_text"]
 
 
 class ChatError(Exception):
@@ -62,11 +63,15 @@ async def chat(
     system, temperature, ...). `system` sets the conversation's system prompt from
     now on; `default_system` applies only to a conversation that has none.
     Stopped answers are recorded as their partial text; errored ones are not
-    recorded. `on_reply` receives the reply even when cancellation ends the
-    answer (and is then re-raised).
+    recorded. `with_` attaches values (a list, or a mapping of names to values);
+    one that cannot be attached raises `AttachmentError` before anything is sent.
+    `on_reply` receives the reply even when cancellation ends the answer (and is
+    then re-raised).
     """
     check_keywords("chat", options)
     given = {name: options.get(name, option.default) for name, option in KEYWORDS.items()}
+    attached = await attach(named(given["with_"]), Budget.of(given))  # before anything is sent
+    content = attached.content(prompt)
     name, max_history = given["conversation"], given["max_history"]
     thread = CONVERSATIONS.new(name) if given["new"] else CONVERSATIONS.get(name)
     notices = []
@@ -75,7 +80,7 @@ async def chat(
     )
     if system_notice:
         notices.append(system_notice)
-    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history)
+    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history, content=content)
     if outgoing.omitted:
         notices.append(
             f"{outgoing.omitted} older exchange(s) not sent (max history {max_history}); "
@@ -94,10 +99,11 @@ async def chat(
         read_timeout=given["read_timeout"],
         max_height=given["max_height"],
         cell_id=cell_id,
+        attachments=attached.chips,
     )
     reply = answered.reply
     if reply.status in KEPT:
-        thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+        thread.record(Exchange(prompt, reply.text, reply.status, cell_id, content))
     if on_reply is not None:
         on_reply(reply)
     if answered.cancelled is not None:

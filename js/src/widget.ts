@@ -4,13 +4,14 @@
 // Model output is untrusted: it enters the page as text nodes, or as Markdown
 // through the sanitizing renderer (see rendererSlot.ts and markdown.ts).
 // `initialize` owns the model's stream buffer; `render` puts the parts together
-// (parts/: header, answer with its scroll follower, error card, footer, Stop control),
-// each of which watches only the traits it shows.
+// (parts/: header, attached values, answer with its scroll follower, error card, footer,
+// Stop control), each of which watches only the traits it shows.
 
 import type { Initialize, Render } from "@anywidget/types";
 import { element, watch } from "./dom";
 import type { Model } from "./model";
 import { answer } from "./parts/answer";
+import { attachments } from "./parts/attachments";
 import { errorCard } from "./parts/errorCard";
 import { footer } from "./parts/footer";
 import { header } from "./parts/header";
@@ -48,7 +49,7 @@ const render: Render<Model> = ({ model, el }) => {
   const root = element("div", "streamchat");
   const stop = stopControl(model);
   const [stopButton, stopHint] = stop.nodes;
-  const parts = [header(model), answer(model, store), errorCard(model)];
+  const parts = [header(model), attachments(model), answer(model, store), errorCard(model)];
   const bottom = footer(model, store, stopButton);
   root.append(...parts.flatMap((part) => part.nodes), ...bottom.nodes, stopHint);
   parts.push(bottom, stop);
