@@ -19,7 +19,14 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
-NOTEBOOKS = ["quickstart", "conversations", "local-models", "stopping-and-errors", "python-api"]
+NOTEBOOKS = [
+    "quickstart",
+    "conversations",
+    "local-models",
+    "stopping-and-errors",
+    "python-api",
+    "ask-about-your-data",
+]
 
 
 def offline_env() -> dict[str, str]:
@@ -30,9 +37,9 @@ def offline_env() -> dict[str, str]:
 
 def execute(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
-    saved = os.environ.copy()
+    saved, offline = os.environ.copy(), offline_env()  # read before the clear empties it
     os.environ.clear()
-    os.environ.update(offline_env())
+    os.environ.update(offline)
     try:
         # Widget state is saved as nbclient saves it: our answers leave none behind.
         NotebookClient(

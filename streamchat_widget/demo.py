@@ -90,12 +90,14 @@ def demo_answer(
     system: str | None = None,
     attached: list[str] | None = None,
     images: list[int] | None = None,
+    attached_before: int = 0,
 ) -> str:
     """A deterministic Markdown answer that visibly responds to `prompt`.
 
     `turn` (the number of user messages sent) and `system` show that history and
     system prompts reach the model; `attached` (the first line of each attached
-    value's part) and `images` (the bytes of each image part) show what was attached.
+    value's part) and `images` (the bytes of each image part) show what was attached,
+    `attached_before` that earlier messages still carry their attached values.
     """
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", prompt)
     topics = [w for w in words if w.lower() not in _STOPWORDS] or ["notebooks"]
@@ -116,6 +118,8 @@ def demo_answer(
         context.append(f"this is turn {turn} of our conversation")
     if system:
         context.append(f"my system prompt says “{system[:80]}”")
+    if attached_before:
+        context.append(f"earlier messages still carry {attached_before} attached value(s)")
     remark = f"*Context: {'; '.join(context)}.*\n\n" if context else ""
     return (
         "*This is the offline demo model: the answer is made on this machine, "
@@ -147,7 +151,8 @@ def _read_parts(parts: list) -> tuple[str, list[str], list[int]]:
             url = str((part.get("image_url") or {}).get("url", ""))
             images.append(len(url.partition(",")[2]) * 3 // 4)  # base64 -> bytes
     prompt = texts[-1] if texts else ""
-    return str(prompt), [str(t).split("\n", 1)[0].rstrip(":") for t in texts[:-1]], images
+    labels = [str(t).split("\n", 1)[0].removesuffix(": the image follows.") for t in texts[:-1]]
+    return str(prompt), [label.rstrip(":") for label in labels], images
 
 
 def _given(attached: list[str], images: list[int]) -> str:
@@ -189,6 +194,8 @@ class DemoTransport(httpx2.AsyncBaseTransport):
             prompt = json.dumps(prompt)
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
         turn = sum(1 for m in messages if m.get("role") == "user")
+        earlier = [m.get("content") for m in messages[:-1] if m.get("role") == "user"]
+        before = sum(len(_read_parts(c)[1]) for c in earlier if isinstance(c, list))
         system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
         return httpx2.Response(
@@ -196,7 +203,14 @@ class DemoTransport(httpx2.AsyncBaseTransport):
             headers={"content-type": "text/event-stream"},
             stream=_SSEStream(
                 _sse(
-                    demo_answer(prompt, turn=turn, system=system, attached=attached, images=images),
+                    demo_answer(
+                        prompt,
+                        turn=turn,
+                        system=system,
+                        attached=attached,
+                        images=images,
+                        attached_before=before,
+                    ),
                     prompt_tokens,
                     include_usage,
                 )
