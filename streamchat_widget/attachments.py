@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,11 +94,22 @@ async def attach(values: Mapping[str, Any], budget: Budget) -> Attached:
             description = await describe_async(value)
         except DescribeError as exc:
             raise AttachmentError(f"cannot attach {name}: {exc}") from None
+        if _holds_the_key(description.text):
+            raise AttachmentError(
+                f"cannot attach {name}: it holds the API key (OPENAI_API_KEY), "
+                "which never goes into a request, a notebook or a recording"
+            )
         if description.image is not None:
             _add_image(attached, name, description, description.image, budget.image_bytes)
         else:
             left -= _add_text(attached, name, description, min(budget.chars, left), budget)
     return attached
+
+
+def _holds_the_key(text: str) -> bool:
+    """The configured API key in a value's text (an attached `os.environ`, a config dict)."""
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    return len(key) >= 8 and key in text
 
 
 def _add_text(

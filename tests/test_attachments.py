@@ -228,6 +228,27 @@ def test_a_value_that_cannot_be_described_is_one_line_and_nothing_is_sent(data, 
     assert data.run("print(_chat)").stdout == "None\n", "no reply: nothing happened"
 
 
+def test_a_value_holding_the_api_key_is_refused_without_showing_it(data, server):
+    data.run("import os; settings = {'env': dict(os.environ)}")
+    said = _refused(data.run("%%chat -m seen -w settings\nWhat is set?"))
+    assert said.startswith("UsageError: cannot attach settings: it holds the API key")
+    assert server.api_key not in said
+    assert _bodies(server) == []
+
+
+def test_a_saved_conversation_loads_with_its_attached_parts(data, server, tmp_path):
+    path = tmp_path / "attached.json"
+    _ask(data, "%%chat -m seen -w df,fig\nWhat is in it?")
+    first = _sent(server)
+    assert "Saved 'default' (2 messages)" in data.run(f"%chat save {path}").stdout
+    data.run("%chat reset --all")
+    assert "Loaded 1 exchange(s)" in data.run(f"%chat load {path}").stdout
+    _ask(data, "%%chat -m seen\nAnd now?")
+    assert _bodies(server)[-1]["messages"][0] == {"role": "user", "content": first}
+    history = data.run("%chat history").stdout
+    assert "[1] user: What is in it?\n" in history
+
+
 def test_chips_reach_the_widget_and_the_static_copies_as_inert_text(data, server):
     data.run("from streamchat_widget import chat")
     bundle = _ask(data, "await chat('Look.', model='seen', with_={'<b>x</b>': df, 'f': fig})")
