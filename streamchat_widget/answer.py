@@ -24,6 +24,7 @@ from IPython.display import DisplayHandle
 
 from . import static_copy
 from .accumulator import Accumulator
+from .attachments import chips_line
 from .endpoint import DEFAULT_READ_TIMEOUT
 from .recording import SESSION, Recorder, Recording
 from .reply import Reply
@@ -187,7 +188,7 @@ def _start(
         )
         view = WidgetView(widget, model)
     else:
-        view = TerminalView(notices)
+        view = TerminalView(" ".join(filter(None, [notices, chips_line(attachments)])))
     shown.append(view)
     recorder = SESSION.recorder if source.recordable else None
     recording = recorder.start(request, conversation=conversation) if recorder is not None else None

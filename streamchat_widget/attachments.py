@@ -179,6 +179,11 @@ def chip_text(chip: Mapping[str, str]) -> str:
     return f"{chip['name']}: {facts}"
 
 
+def chips_line(chips: Sequence[Mapping[str, str]]) -> str:
+    """All chips as one line of text, for the saved copy and the terminal; '' for none."""
+    return "Attached: " + "; ".join(chip_text(c) for c in chips) if chips else ""
+
+
 def _tokens(chars: int) -> str:
     """About four characters a token: the size people budget a context window in."""
     return f"~{math.ceil(chars / 4):,} tokens"

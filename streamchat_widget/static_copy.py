@@ -24,7 +24,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from .attachments import chip_text
+from .attachments import chip_text, chips_line
 from .markdown_copy import inert_markdown, inert_text
 from .markdown_syntax import answer_parser
 
@@ -242,11 +242,6 @@ def bundle(
     return data, {"text/markdown": {"streamchat": provenance(reply, host, options)}}
 
 
-def attached_line(reply: Reply) -> str:
-    """The chips of the attached values as one line of text."""
-    return "Attached: " + "; ".join(chip_text(c) for c in reply.attachments)
-
-
 def footer(reply: Reply) -> str:
     parts = [f"{reply.model} ({reply.source})" if reply.source else reply.model, reply.status]
     if reply.finish_reason == "length":
@@ -314,7 +309,7 @@ def to_markdown(reply: Reply) -> str:
     notice, refusal = inert_text(reply.notice), inert_text(reply.refusal)
     parts = [f"*{notice}*"] if notice else []
     if reply.attachments:
-        parts.append(f"*{inert_text(attached_line(reply))}*")
+        parts.append(f"*{inert_text(chips_line(reply.attachments))}*")
     if refusal:
         parts.append(quote(f"**Refusal:** {refusal}"))
     if reply.text:
@@ -333,7 +328,7 @@ def to_plain(reply: Reply) -> str:
     """
     body = reply.text or reply.refusal
     if reply.attachments:
-        body = f"[{attached_line(reply)}]\n\n{body}"
+        body = f"[{chips_line(reply.attachments)}]\n\n{body}"
     if len(body) > PLAIN_LIMIT:
         body = f"{body[:PLAIN_LIMIT]}… [{len(body) - PLAIN_LIMIT} more characters]"
     if reply.error:

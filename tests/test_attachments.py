@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
+import subprocess
+import sys
 
 import pytest
 
@@ -309,3 +312,20 @@ def test_the_demo_model_says_what_it_was_given(data, server):
     assert f"Attached `df` (pandas DataFrame, 4 rows {TIMES} 2 columns" in answer
     assert f"Attached `fig` (matplotlib Figure, 200 {TIMES} 150 px" in answer
     assert "I received 1 image(s)" in answer
+
+
+def test_a_plain_script_says_what_it_attached_on_stderr(server, tmp_path):
+    script = tmp_path / "ask.py"
+    script.write_text(
+        "import asyncio, streamchat_widget\n"
+        "asyncio.run(streamchat_widget.chat('Sum?', model='seen', with_={'numbers': [1, 2]}))\n"
+    )
+    server.add_model("seen", Plan(tokens=["Seen ", "it."]))
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Seen it.")
+    assert "Attached: numbers: list · ~2 tokens" in done.stderr
+    assert _sent(server)[0]["text"] == "Attached `numbers` (list, ~2 tokens):\n\n[1, 2]"

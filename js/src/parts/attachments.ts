@@ -4,7 +4,7 @@
 import { element, type Part, show, watch } from "../dom";
 import type { ChatModel, Chip } from "../model";
 
-/** The chip's facts in the order the static copy writes them (static_copy.attached_line). */
+/** The chip's facts in the order the static copy writes them (attachments.chips_line). */
 export function chipFacts(chip: Chip): string {
   return [chip.kind, chip.shape, chip.size, chip.cut].filter((fact) => fact).join(" · ");
 }
