@@ -231,7 +231,7 @@ def _numpy(value: Any) -> Description | None:
                 )
     values = np.array2string(value, threshold=20, edgeitems=3, max_line_width=100)
     text = "\n".join(lines) + f"\n\n```\n{values}\n```"
-    return Description("NumPy array", f" {BY} ".join(str(n) for n in value.shape), text)
+    return Description("NumPy array", f" {BY} ".join(f"{n:,}" for n in value.shape), text)
 
 
 def _matplotlib(value: Any) -> Description | None:
