@@ -63,20 +63,18 @@ class Description:
     """A value as the model gets it: Markdown text, or an image with a line about it."""
 
     kind: str  # "pandas DataFrame", "NumPy array", "text", ...
-    shape: str  # "3 rows by 2 columns" (with BY), "640 by 480 px", "" when it has none
+    shape: str  # rows by columns, width by height in px, an array's shape; "" if none
     text: str = ""
     image: Image | None = None
 
 
 async def describe_async(value: Any, *, read_limit: int = 1_000_000) -> Description:
-    """`describe`, also awaiting an async `_ai_repr_` (#129 leaves sync or async open)."""
-    if _has_own(value, "_ai_repr_"):
-        bundle = _call(value._ai_repr_, "_ai_repr_()")
-        if inspect.isawaitable(bundle):
-            try:
-                bundle = await bundle
-            except Exception as exc:
-                raise DescribeError(f"_ai_repr_() failed: {type(exc).__name__}: {exc}") from None
+    """`describe`, awaiting an async `_ai_repr_` (#129 leaves sync or async open)."""
+    if _has_own(value, "_ai_repr_") and inspect.iscoroutinefunction(type(value)._ai_repr_):
+        try:
+            bundle = await value._ai_repr_()
+        except Exception as exc:
+            raise DescribeError(f"_ai_repr_() failed: {type(exc).__name__}: {exc}") from None
         return from_ai_repr(bundle, type(value).__name__)
     return describe(value, read_limit=read_limit)
 
@@ -87,7 +85,7 @@ def describe(value: Any, *, read_limit: int = 1_000_000) -> Description:
         bundle = _call(value._ai_repr_, "_ai_repr_()")
         if inspect.isawaitable(bundle):
             getattr(bundle, "close", lambda: None)()
-            raise DescribeError("_ai_repr_() is async here: use describe_async")
+            raise DescribeError("_ai_repr_() is async; only describe_async can await it")
         return from_ai_repr(bundle, type(value).__name__)
     for check in (_pandas, _polars, _numpy, _matplotlib, _pil):
         found = check(value)

@@ -20,7 +20,7 @@ from streamchat_widget.attachments import (
     from_namespace,
     named,
 )
-from streamchat_widget.describe import BY, DescribeError, describe, from_ai_repr
+from streamchat_widget.describe import BY, DescribeError, describe, describe_async, from_ai_repr
 
 
 def test_loading_the_extension_and_describing_plain_values_imports_no_data_library():
@@ -95,6 +95,22 @@ def test_ai_repr_bundles_and_strings():
     ]:
         with pytest.raises(DescribeError, match=said):
             from_ai_repr(bad, "T")
+
+
+def test_an_async_ai_repr_is_awaited_and_its_failure_is_one_line():
+    class Chart:
+        async def _ai_repr_(self, **kwargs):
+            return {"text/plain": "rain by month"}
+
+    class Broken:
+        async def _ai_repr_(self, **kwargs):
+            raise KeyError("series")
+
+    assert asyncio.run(describe_async(Chart())).text == "rain by month"
+    with pytest.raises(DescribeError, match=r"^_ai_repr_\(\) failed: KeyError: 'series'$"):
+        asyncio.run(describe_async(Broken()))
+    with pytest.raises(DescribeError, match="only describe_async can await it"):
+        describe(Chart())
 
 
 def test_names_come_from_the_namespace_or_the_mapping_or_the_position():
