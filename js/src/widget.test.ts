@@ -1,6 +1,12 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { install } from "./runtime";
-import widget, { FRAME_BUDGET_MS, type Model, STOP_HINT_DELAY_MS } from "./widget";
+import widget, {
+  FRAME_BUDGET_MS,
+  FRAME_TEXT_CHARS,
+  feedLength,
+  type Model,
+  STOP_HINT_DELAY_MS,
+} from "./widget";
 
 type Handler = (...args: unknown[]) => void;
 
@@ -163,6 +169,31 @@ describe("streaming", () => {
     vi.advanceTimersByTime(1000);
     expect(el.querySelector(".streamchat-tail")!.textContent).toBe("");
     expect(el.querySelectorAll(".streamchat-answer h2").length).toBe(burst.length);
+  });
+
+  it("hands the renderer a burst a bounded piece per frame, and ends with all of it", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    const burst = Array.from(
+      { length: 200 },
+      (_, i) => `## Part ${i}\n\n${"word ".repeat(40)}\n\n`,
+    );
+    model.delta(1, burst.join(""));
+    vi.advanceTimersByTime(20);
+    const first = answerText(el).length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(FRAME_TEXT_CHARS);
+    model.kernelSets({ status: "done" });
+    vi.advanceTimersByTime(2000);
+    expect(el.querySelectorAll(".streamchat-answer h2").length).toBe(burst.length);
+    expect(el.querySelector(".streamchat-tail")!.textContent).toBe("");
+  });
+
+  it("cuts the text it hands the renderer after a line end, never inside a surrogate pair", () => {
+    expect(feedLength("short", 10)).toBe(5);
+    expect(feedLength("ab\ncd\nefgh", 7)).toBe(6);
+    expect(feedLength("abcdefgh", 4)).toBe(4);
+    expect(feedLength("abc\u{1F600}def", 4)).toBe(3);
   });
 
   it("shows the same text in two views, and a late view starts from the text so far", async () => {
