@@ -28,7 +28,8 @@ export function feedLength(text: string, limit = FRAME_TEXT_CHARS): number {
   return code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
 }
 
-export function answer(model: ChatModel, store: Store): Part {
+/** The answer's elements: a folding Thinking section, then the scrolling text and refusal. */
+function skeleton() {
   const reasoning = element("details", "streamchat-reasoning");
   reasoning.append(element("summary", "streamchat-reasoning-summary", "Thinking"));
   const reasoningText = element("div", "streamchat-reasoning-text");
@@ -39,16 +40,24 @@ export function answer(model: ChatModel, store: Store): Part {
   const refusal = element("div", "streamchat-refusal");
   scroll.append(text, refusal);
   const truncated = element("div", "streamchat-truncated", "truncated (max tokens)");
+  return { reasoning, reasoningText, scroll, text, refusal, truncated };
+}
+
+export function answer(model: ChatModel, store: Store): Part {
+  const { reasoning, reasoningText, scroll, text, refusal, truncated } = skeleton();
   const follower = scrollFollower(model, scroll);
 
   const plainTargets = { reasoning: reasoningText, refusal };
   const streaming = () => model.get("status") === STREAMING;
-  let markdown = currentRenderer(text, addCodeCopyButtons, () => fillFromStore());
+  // The renderer arriving redraws in a frame of its own, not in the task that loaded it.
+  const refill = () => nextFrame(() => disposed || fillFromStore());
+  let markdown = currentRenderer(text, addCodeCopyButtons, refill);
   let pending: Piece[] = [];
   let unread = ""; // answer text the renderer has yet to be given
   let frameQueued = false;
   let backlog = false; // text or finished blocks the renderer has yet to draw
   let ended = !streaming(); // the answer is over: all of it is finished
+  let disposed = false;
 
   const syncSections = () => {
     const hasReasoning = reasoningText.textContent !== "";
@@ -90,7 +99,7 @@ export function answer(model: ChatModel, store: Store): Part {
     text.replaceChildren();
     text.classList.remove("streamchat-plain");
     markdown.cancel();
-    markdown = currentRenderer(text, addCodeCopyButtons, () => fillFromStore());
+    markdown = currentRenderer(text, addCodeCopyButtons, refill);
     unread = store.full("text");
     draw();
     if (backlog) queueFlush();
@@ -120,6 +129,7 @@ export function answer(model: ChatModel, store: Store): Part {
     nodes: [reasoning, scroll, ...follower.nodes, truncated],
     update,
     dispose() {
+      disposed = true;
       unwatch();
       unsubscribe();
       markdown.cancel();
