@@ -20,7 +20,7 @@ import { type Delta, dropStore, storeFor } from "./store";
 import { DELTA, STREAMING } from "./vocabulary";
 
 export type { Model } from "./model";
-export { FRAME_BUDGET_MS } from "./parts/answer";
+export { FRAME_BUDGET_MS, FRAME_TEXT_CHARS, feedLength } from "./parts/answer";
 export { STOP_HINT_DELAY_MS } from "./parts/stopControl";
 
 const isDelta = (msg: unknown): msg is Delta =>
