@@ -116,8 +116,11 @@ def from_ai_repr(bundle: Any, kind: str) -> Description:
     png = bundle.get("image/png")
     if png is not None:
         try:
-            data = png if isinstance(png, bytes) else base64.b64decode(png, validate=True)
-        except (binascii.Error, TypeError, ValueError):
+            if isinstance(png, bytes):
+                data = png
+            else:  # base64 text, often wrapped in lines (`base64.encodebytes`)
+                data = base64.b64decode("".join(png.split()), validate=True)
+        except (AttributeError, binascii.Error, TypeError, ValueError):
             raise DescribeError("_ai_repr_() gave an image/png that is not base64") from None
         image = Image(data)
         return Description(kind, _pixels(image), str(text), image)

@@ -86,6 +86,8 @@ def test_ai_repr_bundles_and_strings():
     image = from_ai_repr({"text/plain": "a chart", "image/png": png}, "Chart")
     assert image.image is not None and image.image.pixels == (4, 4)
     assert image.text == "a chart" and image.shape == f"4 {BY} 4 px"
+    wrapped = base64.encodebytes(base64.b64decode(png)).decode()  # lines of 76 characters
+    assert from_ai_repr({"image/png": wrapped}, "Chart").image == image.image
     assert from_ai_repr("just text", "T").text == "just text"
     assert from_ai_repr({"text/markdown": "**md**", "text/plain": "plain"}, "T").text == "**md**"
     for bad, said in [
