@@ -3,6 +3,7 @@
 
 import { IncrementalMarkdown } from "./markdown";
 import { provideRenderer } from "./rendererSlot";
+import "katex/dist/katex.css";
 import "./styles.css";
 
 export function install(): void {
