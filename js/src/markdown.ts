@@ -223,7 +223,8 @@ function imagePlaceholder(
   return holder;
 }
 
-function sanitize(html: string, loaded: Set<string>): DocumentFragment {
+/** HTML as it may enter the page: DOMPurify with our allow-list, remote images held. */
+export function sanitize(html: string, loaded: Set<string> = new Set()): DocumentFragment {
   const fragment = purifier.sanitize(html, PURIFY_CONFIG);
   blockRemoteImages(fragment, loaded);
   return fragment;
