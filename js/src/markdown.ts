@@ -25,6 +25,8 @@ import yaml from "highlight.js/lib/languages/yaml";
 import { Lexer, Marked, type Token, Tokenizer, type Tokens, type TokensList } from "marked";
 import {
   allowedStyle,
+  FORMULA_CHARS,
+  formulaCount,
   HOLD_CHARS,
   mathExtension,
   opensFormula,
@@ -388,12 +390,14 @@ export class IncrementalMarkdown {
 /** Source characters of finished blocks put into the DOM in one step when work is bounded. */
 export const SLICE_CHARS = 1000;
 
-/** How many leading tokens make one slice: at least one, then up to `SLICE_CHARS`. */
+/** How many leading tokens make one slice: at least one, then up to `SLICE_CHARS`, a
+ * formula counting as `FORMULA_CHARS` more (typesetting costs more than the text's size). */
 function sliceLength(tokens: Token[]): number {
-  let size = tokens[0].raw.length;
+  const cost = (token: Token) => token.raw.length + FORMULA_CHARS * formulaCount(token);
+  let size = cost(tokens[0]);
   let count = 1;
-  while (count < tokens.length && size + tokens[count].raw.length <= SLICE_CHARS) {
-    size += tokens[count].raw.length;
+  while (count < tokens.length && size + cost(tokens[count]) <= SLICE_CHARS) {
+    size += cost(tokens[count]);
     count += 1;
   }
   return count;

@@ -102,7 +102,11 @@ describe("a formula that KaTeX cannot parse", () => {
 });
 
 describe("formulas arriving in pieces", () => {
-  const stream = (answer: string, step: number, check: (root: HTMLElement, seen: string) => void) => {
+  const stream = (
+    answer: string,
+    step: number,
+    check: (root: HTMLElement, seen: string) => void,
+  ) => {
     const root = document.createElement("div");
     const md = new IncrementalMarkdown(root);
     for (let i = 0; i < answer.length; i += step) {

@@ -121,8 +121,23 @@ function inlineStart(src: string): number | undefined {
 
 const MAX_SOURCE = 5000; // a longer "formula" is text: typesetting it would stall the page
 
+// The open block is rendered again every frame with all of its formulas: each is typeset once.
+const typesetCache = new Map<string, string>();
+const CACHE_SIZE = 500;
+
 /** KaTeX's HTML for a formula, or its source marked as not typeset. */
 export function typeset(token: MathToken): string {
+  const key = `${token.type}\u0000${token.display}\u0000${token.raw}`;
+  let html = typesetCache.get(key);
+  if (html === undefined) {
+    html = typesetAnew(token);
+    if (typesetCache.size >= CACHE_SIZE) typesetCache.clear();
+    typesetCache.set(key, html);
+  }
+  return html;
+}
+
+function typesetAnew(token: MathToken): string {
   const { tex, display, raw, type } = token;
   let html: string;
   try {
@@ -205,6 +220,17 @@ export function allowedStyle(style: string): boolean {
       const value = declaration.slice(colon + 1).trim();
       return STYLE_PROPERTIES.has(property) && STYLE_VALUE.test(value);
     });
+}
+
+/** What a formula costs to draw, counted as this many characters of text. */
+export const FORMULA_CHARS = 150;
+
+/** How many formulas a token holds. */
+export function formulaCount(token: Token): number {
+  let count = token.type === "math" || token.type === "mathBlock" ? 1 : 0;
+  for (const child of (token as Tokens.Generic).tokens ?? []) count += formulaCount(child);
+  for (const item of (token as Tokens.List).items ?? []) count += formulaCount(item);
+  return count;
 }
 
 /** The SVG elements KaTeX draws with (surds, stretchy arrows and braces, \cancel). */
