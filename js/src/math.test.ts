@@ -1,7 +1,8 @@
 // TeX math in the live view: the delimiter rules shared with the saved copy
 // (tests/math_delimiters.json, also read by tests/test_math_syntax.py), KaTeX with trust off
 // behind DOMPurify, formulas that fail to parse, and formulas arriving in pieces.
-import { describe, expect, it } from "vitest";
+import katex from "katex";
+import { describe, expect, it, vi } from "vitest";
 import delimiters from "../../tests/math_delimiters.json";
 import { IncrementalMarkdown, renderMarkdown, sanitize } from "./markdown";
 import { allowedStyle } from "./math";
@@ -117,6 +118,21 @@ describe("formulas arriving in pieces", () => {
     md.render(true);
     return root;
   };
+
+  it("typesets each formula of the open paragraph once, however often it is redrawn", () => {
+    const spy = vi.spyOn(katex, "renderToString");
+    const root = document.createElement("div");
+    const md = new IncrementalMarkdown(root);
+    md.append("Once: $\\alpha_{cache}$ and $\\beta_{cache}$");
+    md.render();
+    for (const word of [" and", " more", " words"]) {
+      md.append(word);
+      md.render();
+    }
+    expect(spy.mock.calls.map(([tex]) => tex)).toEqual(["\\alpha_{cache}", "\\beta_{cache}"]);
+    expect(root.querySelectorAll(".katex").length).toBe(2);
+    spy.mockRestore();
+  });
 
   it("typesets a formula of the open paragraph as soon as it is closed", () => {
     const root = document.createElement("div");
