@@ -239,7 +239,8 @@ export const SVG_TAGS = new Set(["svg", "path", "line"]);
 /** How far past an unclosed opening delimiter the live view keeps waiting for its close. */
 export const HOLD_CHARS = 3000;
 
-const OPENER = /\$\$|\\[([]/;
+// `$$`, `\(`, `\[`, or a `$` right before a TeX command (`$\bar`): never a price or `${VAR}`.
+const OPENER = /\$\$|\\[([]|\$(?=\\)/;
 
 /**
  * Whether a paragraph's first line opens a `$$` or `\[` formula whose close has not arrived
@@ -255,10 +256,10 @@ export function opensFormula(token: Token): boolean {
 }
 
 /**
- * Where the open tail's unfinished formula starts (an opening `$$`, `\(` or `\[` in the text
+ * Where the open tail's unfinished formula starts (an opening `$$`, `\(`, `\[` or `$\` in the text
  * of its last paragraph with no close yet), or -1: the live view shows the tail up to there,
- * so a half-written formula never shows as source and then jumps to typeset. A lone `$`
- * is not held: prices and shell variables would wait for the block to end.
+ * so a half-written formula never shows as source and then jumps to typeset. A `$` before
+ * anything else is not held: prices and shell variables would wait for the block to end.
  */
 export function unfinishedFormula(tokens: Token[]): number {
   let offset = 0;
