@@ -30,6 +30,7 @@ from pathlib import Path
 from tests.lab import chromium, jupyter_lab
 from tests.sse_server import Plan, SSEServer
 
+FRAME_BUDGET_MS = 12  # js/src/parts/answer.ts
 RECORDER = """
 window.__longtasks = [];
 new PerformanceObserver(list => {
@@ -52,8 +53,9 @@ new MutationObserver(records => {
 """
 
 # Feeds `text` in `batches` pieces, one per animation frame, to a renderer made by
-# the page's own factory: `fresh` rebuilds the whole message each frame (the naive way).
-SIMULATE = """async ([text, batches, fresh]) => {
+# the page's own factory: `fresh` rebuilds the whole message each frame (the naive way);
+# `budget` (ms) bounds each frame's work as the live view does (`FRAME_BUDGET_MS`).
+SIMULATE = """async ([text, batches, fresh, budget]) => {
   const factory = globalThis.__streamchat_markdown_renderer__.factory;
   const box = document.createElement("div");
   document.body.append(box);
@@ -70,8 +72,10 @@ SIMULATE = """async ([text, batches, fresh]) => {
     } else {
       renderer.append(text.slice(i, i + size));
     }
-    renderer.render();
+    renderer.render(false, budget ?? Infinity);
   }
+  // With a frame budget (as the live view has), what is left is drawn in the next frames.
+  while (budget && renderer.render(false, budget)) await new Promise(r => requestAnimationFrame(r));
   await new Promise(r => setTimeout(r, 200));
   const tasks = window.__longtasks.filter(([t]) => t >= start);
   box.remove();
@@ -183,8 +187,9 @@ def measure(lab, browser, server, model: str, tokens: list[str], trace: str | No
         last_word = text.split()[-1].strip("`*|")
         whole = str(shown.count("Section") == text.count("## Section") and last_word in shown)
     batches = max(1, round((done - started) / 40))
-    inc_start, incremental = page.evaluate(SIMULATE, [text, batches, False])
-    _, naive = page.evaluate(SIMULATE, [text, batches, True])
+    inc_start, incremental = page.evaluate(SIMULATE, [text, batches, False, None])
+    budget_start, budgeted = page.evaluate(SIMULATE, [text, batches, False, FRAME_BUDGET_MS])
+    _, naive = page.evaluate(SIMULATE, [text, batches, True, None])
     page.close()
     print(f"answer {model}: {len(tokens)} tokens, {len(text)} characters of Markdown")
     streamed = (done - started) / 1000
@@ -197,6 +202,10 @@ def measure(lab, browser, server, model: str, tokens: list[str], trace: str | No
         "chunks more slowly than loopback delivers them)"
     )
     print(f"same text, {batches} frames, incremental renderer: {summary(incremental, inc_start)}")
+    print(
+        f"same text, {batches} frames, incremental, {FRAME_BUDGET_MS} ms frame budget (as live): "
+        f"{summary(budgeted, budget_start)}"
+    )
     naive_max = max((d for _, d in naive), default=0)
     print(
         f"same text, {batches} frames, naive re-render   : {len(naive)} long tasks, "
