@@ -267,7 +267,8 @@ def to_html(reply: Reply) -> str:
     if reply.reasoning:
         parts.append(
             '<details class="streamchat-reasoning"><summary>Thinking</summary>'
-            f'<div style="white-space:pre-wrap;{_QUIET}">{esc(reply.reasoning)}</div></details>'
+            f'<div class="{MATH_IGNORE}" style="white-space:pre-wrap;{_QUIET}">'
+            f"{esc(reply.reasoning)}</div></details>"
         )
     answer = _answer_html(reply.text)
     parts.append(f'<div class="streamchat-answer"><div class="{MATH_IGNORE}">{answer}</div></div>')

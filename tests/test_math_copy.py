@@ -84,3 +84,12 @@ def _text_outside_formulas(node: list) -> str:
     if "mathjax_process" in node[1].get("class", "").split():
         return ""
     return "".join(x if isinstance(x, str) else _text_outside_formulas(x) for x in node[2:])
+
+
+def test_the_saved_reasoning_is_not_read_as_math() -> None:
+    """The live view shows reasoning as plain text: MathJax must not typeset its dollars."""
+    reply = Reply(text="x", reasoning="costs $5 and $10", status="done", model="m", messages=[])
+    tree = _Tree()
+    tree.feed(to_html(reply))
+    holders = [e for e in _elements(tree.root) if "costs $5 and $10" in e[2:]]
+    assert holders and "mathjax_ignore" in holders[0][1].get("class", "").split()
