@@ -1,6 +1,6 @@
 // TeX math in answers: `$…$`, `$$…$$`, `\(…\)` and `\[…\]`, typeset by KaTeX.
-// The delimiter rules are those of the saved copy (markdown_syntax.py, mdit-py-plugins'
-// dollarmath with pandoc's rules): an opening `$` is not followed by whitespace nor preceded
+// The delimiter rules are those of the saved copy (streamchat_widget/math_syntax.py, line for
+// line: pandoc's, as mdit-py-plugins' dollarmath with spaces and digits off): an opening `$` is not followed by whitespace nor preceded
 // by a digit, a closing `$` is not preceded by whitespace nor followed by a digit, so prices
 // (`$5 and $10`) and shell variables (`$HOME`) stay text; code is never math.
 // A formula KaTeX cannot parse stays as its source, marked. KaTeX runs with `trust: false`
