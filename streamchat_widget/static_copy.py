@@ -27,6 +27,7 @@ from pygments.lexers import get_lexer_by_name
 from .attachments import chip_text, chips_line
 from .markdown_copy import inert_markdown, inert_text
 from .markdown_syntax import answer_parser
+from .math_syntax import MATH_IGNORE, render_math_block, render_math_inline
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -84,6 +85,8 @@ def _image(self, tokens, idx, options, env) -> str:
 
 _MARKDOWN = answer_parser(highlight=_highlight)
 _MARKDOWN.add_render_rule("image", _image)
+_MARKDOWN.add_render_rule("math_inline", render_math_inline)
+_MARKDOWN.add_render_rule("math_block", render_math_block)
 _MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<del>")
 _MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")
 # Code blocks take their box from the copy's one `<style>` element, not a `style` attribute on
@@ -275,9 +278,11 @@ def to_html(reply: Reply) -> str:
     if reply.reasoning:
         parts.append(
             '<details class="streamchat-reasoning"><summary>Thinking</summary>'
-            f'<div style="white-space:pre-wrap;{_QUIET}">{esc(reply.reasoning)}</div></details>'
+            f'<div class="{MATH_IGNORE}" style="white-space:pre-wrap;{_QUIET}">'
+            f"{esc(reply.reasoning)}</div></details>"
         )
-    parts.append(f'<div class="streamchat-answer">{_answer_html(reply.text)}</div>')
+    answer = _answer_html(reply.text)
+    parts.append(f'<div class="streamchat-answer"><div class="{MATH_IGNORE}">{answer}</div></div>')
     if reply.refusal:
         parts.append(
             '<div class="streamchat-refusal" style="font-style:italic;border-left:3px solid '

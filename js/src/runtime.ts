@@ -3,6 +3,7 @@
 
 import { IncrementalMarkdown, renderMarkdown } from "./markdown";
 import { provideRenderer } from "./rendererSlot";
+import "katex/dist/katex.css";
 import "./styles.css";
 
 // The first render compiles marked's and highlight.js's expressions (~30 ms): done here, it
