@@ -6,10 +6,11 @@ import { provideRenderer } from "./rendererSlot";
 import "katex/dist/katex.css";
 import "./styles.css";
 
-// The first render compiles marked's and highlight.js's expressions (~30 ms): done here, it
-// stays out of the first frame of streaming, which the views draw after this task.
+// The first render compiles marked's and highlight.js's expressions and sets KaTeX up
+// (~30 ms): done here, it stays out of the first frame of streaming, which the views draw
+// after this task.
 const WARM_UP =
-  "# a\n\n- *b* `c` [d](https://e.org)\n\n> f\n\n| g |\n|---|\n| h |\n\n```python\ni = 1\n```\n";
+  "# a\n\n- *b* `c` [d](https://e.org) $x^2$\n\n> f\n\n| g |\n|---|\n| h |\n\n```python\ni = 1\n```\n";
 
 export function install(): void {
   provideRenderer((container, decorate) => new IncrementalMarkdown(container, decorate));
