@@ -139,12 +139,14 @@ async def answer(
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_height: int = 480,
     cell_id: str | None = None,
+    make_view: Callable[[Source, str], View] | None = None,
 ) -> Answered:
     """Stream one chat completion into a new widget under the cell.
 
     A new answer from a cell stops that cell's answer if it is still streaming.
+    `make_view(source, notice)` shows it elsewhere (a column of a comparison).
     """
-    ctx = _start(request, notice, conversation, read_timeout, max_height)
+    ctx = _start(request, notice, conversation, read_timeout, max_height, make_view)
     loop = asyncio.get_running_loop()
     task = loop.create_task(_consume(ctx))
     stop = _Stop(loop, task)
@@ -160,6 +162,7 @@ def _start(
     conversation: str | None,
     read_timeout: float,
     max_height: int,
+    make_view: Callable[[Source, str], View] | None = None,
 ) -> AnswerContext:
     """Open the source and show the live widget under the cell, or start on the terminal."""
     model = str(request["model"])
@@ -171,8 +174,10 @@ def _start(
 
     source = open_source(model, read_timeout=read_timeout, on_retry=show_retry)
     notices = " ".join(n for n in (notice, source.notice) if n)
-    view: WidgetView | TerminalView
-    if can_show_widgets():
+    view: View
+    if make_view is not None:
+        view = make_view(source, notices)
+    elif can_show_widgets():
         widget = ChatWidget(
             model_name=model,
             badge=source.label,

@@ -17,19 +17,20 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from .answer import answer
-from .conversation import CONVERSATIONS, Exchange
+from .comparison import compare_answers
+from .conversation import CONVERSATIONS, Conversation, Exchange, Outgoing
 from .endpoint import EndpointError, default_model, open_endpoint
 from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
-from .reply import Reply
+from .reply import Replies, Reply
 from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
 from .vocabulary import KEPT
 
-__all__ = ["ChatError", "ChatInterrupted", "Reply", "chat", "stream_text"]
+__all__ = ["ChatError", "ChatInterrupted", "Replies", "Reply", "chat", "compare", "stream_text"]
 
 
 class ChatError(Exception):
@@ -66,6 +67,30 @@ async def chat(
     answer (and is then re-raised).
     """
     check_keywords("chat", options)
+    given, thread, outgoing, notice = _prepare(prompt, cell_id, options)
+    request = _request(given["model"], given, outgoing)
+    answered = await answer(
+        request,
+        notice=notice,
+        conversation=thread.name,
+        read_timeout=given["read_timeout"],
+        max_height=given["max_height"],
+        cell_id=cell_id,
+    )
+    reply = answered.reply
+    if reply.status in KEPT:
+        thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+    if on_reply is not None:
+        on_reply(reply)
+    if answered.cancelled is not None:
+        raise answered.cancelled
+    return reply
+
+
+def _prepare(
+    prompt: str, cell_id: str | None, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], Conversation, Outgoing, str]:
+    """The options with their defaults, the conversation, what it sends, and the notice."""
     given = {name: options.get(name, option.default) for name, option in KEYWORDS.items()}
     name, max_history = given["conversation"], given["max_history"]
     thread = CONVERSATIONS.new(name) if given["new"] else CONVERSATIONS.get(name)
@@ -81,28 +106,63 @@ async def chat(
             f"{outgoing.omitted} older exchange(s) not sent (max history {max_history}); "
             f"{outgoing.sent} sent."
         )
-    request = build_request(
-        given["model"] or default_model(),
+    return given, thread, outgoing, " ".join(notices)
+
+
+def _request(model: str | None, given: Mapping[str, Any], outgoing: Outgoing) -> dict[str, Any]:
+    return build_request(
+        model or default_model(),
         outgoing.messages,
         options=given["options"],
         **{key: given[key] for key in REQUEST_PARAMETERS},
     )
-    answered = await answer(
-        request,
-        notice=" ".join(notices),
-        conversation=name,
+
+
+async def compare(
+    prompt: str,
+    *,
+    models: Sequence[str | None],
+    keep: int = 0,
+    cell_id: str | None = None,
+    on_reply: Callable[[Replies], None] | None = None,
+    **options: Any,
+) -> Replies:
+    """Ask every model in `models` the same messages at once; one output, a column each.
+
+    The keywords are `chat()`'s but `model`. The answer of `models[keep]` enters
+    the conversation (unless it failed: then none does, as for a failed `chat()`);
+    the others are shown and returned only. Returns the replies in the order given.
+    Cancellation stops every column, then is re-raised, as in `chat()`.
+    """
+    check_keywords("compare", options)
+    if "model" in options:
+        raise TypeError("compare() takes models=[...], not model=")
+    if not models:
+        raise ValueError("compare() needs at least one model")
+    if not 0 <= keep < len(models):
+        raise ValueError(
+            f"keep={keep} is not a column: there are {len(models)} (0 to {len(models) - 1})"
+        )
+    given, thread, outgoing, notice = _prepare(prompt, cell_id, options)
+    requests = [_request(model, given, outgoing) for model in models]
+    compared = await compare_answers(
+        requests,
+        keep=keep,
+        notice=notice,
+        conversation=thread.name,
         read_timeout=given["read_timeout"],
         max_height=given["max_height"],
         cell_id=cell_id,
     )
-    reply = answered.reply
-    if reply.status in KEPT:
-        thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+    replies = Replies(compared.replies, compared.kept)
+    if compared.kept is not None:
+        kept = replies[compared.kept]
+        thread.record(Exchange(prompt, kept.text, kept.status, cell_id))
     if on_reply is not None:
-        on_reply(reply)
-    if answered.cancelled is not None:
-        raise answered.cancelled
-    return reply
+        on_reply(replies)
+    if compared.cancelled is not None:
+        raise compared.cancelled
+    return replies
 
 
 _signature = inspect.signature(chat)
@@ -112,6 +172,15 @@ chat.__signature__ = _signature.replace(  # type: ignore[attr-defined]
         *keyword_parameters(),
         _signature.parameters["cell_id"],
         _signature.parameters["on_reply"],
+    ]
+)
+_compare_signature = inspect.signature(compare)
+compare.__signature__ = _compare_signature.replace(  # type: ignore[attr-defined]
+    parameters=[
+        *(_compare_signature.parameters[n] for n in ("prompt", "models", "keep")),
+        *(p for p in keyword_parameters() if p.name != "model"),
+        _compare_signature.parameters["cell_id"],
+        _compare_signature.parameters["on_reply"],
     ]
 )
 

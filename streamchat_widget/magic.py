@@ -35,7 +35,7 @@ from traitlets import TraitError, validate
 from . import api, stop_listener
 from .conversation import CONVERSATIONS, TranscriptError
 from .endpoint import EndpointError, default_model, open_endpoint
-from .options import CELL_OPTIONS, chat_keywords, config_traits
+from .options import CELL_OPTIONS, cell_models, chat_keywords, config_traits
 from .recording import SESSION, Recorder, RecordingError, Replayer
 from .request import RequestError, check_options, fill_vars, parse_option
 from .vocabulary import STOPPED
@@ -129,13 +129,25 @@ class ChatMagics(Magics):
         except RequestError as exc:
             raise UsageError(str(exc)) from None
 
-        def keep(reply: api.Reply) -> None:
+        models = cell_models(args, configured)
+        if args.keep is not None and not 1 <= args.keep <= len(models):
+            raise UsageError(f"--keep {args.keep}: give a column from 1 to {len(models)}")
+
+        def keep(reply: api.Reply | api.Replies) -> None:
             self._shell.user_ns["_chat"] = reply
             if args.out:
                 self._shell.user_ns[args.out] = reply
 
         try:
-            await api.chat(prompt, cell_id=self._cell_id, on_reply=keep, **keywords)
+            if len(models) > 1:
+                del keywords["model"]
+                column = (args.keep or 1) - 1
+                await api.compare(
+                    prompt, models=models, keep=column, cell_id=self._cell_id, on_reply=keep,
+                    **keywords,
+                )  # fmt: skip
+            else:
+                await api.chat(prompt, cell_id=self._cell_id, on_reply=keep, **keywords)
         except asyncio.CancelledError:
             # The kernel interrupt: the reply is kept (above); Run All halts on one line.
             raise api.ChatInterrupted(
