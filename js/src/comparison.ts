@@ -20,6 +20,11 @@ export function isComparison(model: AnyModel): boolean {
   return Array.isArray(model.get("columns"));
 }
 
+// ipywidgets serializes a child model as "IPY_MODEL_<id>"; anywidget's host takes "anywidget:<id>".
+const IPY_MODEL = "IPY_MODEL_";
+const hostRef = (ref: string) =>
+  ref.startsWith(IPY_MODEL) ? `anywidget:${ref.slice(IPY_MODEL.length)}` : ref;
+
 const NO_HOST = "Showing these columns needs anywidget 0.11 or newer in this front end.";
 
 export async function renderComparison({
@@ -64,7 +69,7 @@ export async function renderComparison({
   else {
     await Promise.all(
       model.get("columns").map(async (ref, index) => {
-        const column = await host.getWidget(ref);
+        const column = await host.getWidget(hostRef(ref));
         await column.render({ el: cells[index], signal });
         cells[index].querySelector(".streamchat-stop")?.setAttribute("aria-label", names[index]);
       }),
