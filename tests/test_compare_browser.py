@@ -3,11 +3,15 @@ the one button named "Stop" ends them all; each column's own Stop has a name of 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.sse_server import Plan
 
 pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 TOKENS = [f"tok{i} " for i in range(600)]
 LENGTHS = (
@@ -43,13 +47,24 @@ def test_columns_stream_side_by_side_and_stop_ends_them_all(lab, browser, server
         assert abs(boxes[0]["width"] - boxes[1]["width"]) < 2
         headers = page.locator(".streamchat-compare-column .streamchat-model").all_inner_texts()
         assert headers == ["1 · left", "2 · right"]
-        assert page.get_by_role("button", name="Stop left", exact=True).is_visible()
         assert page.get_by_role("button", name="Stop right", exact=True).is_visible()
 
+        # A column's own Stop ends that column only; the other streams on.
+        requests = {r.body["model"]: r for r in server.requests if r.body}
+        page.get_by_role("button", name="Stop left", exact=True).click()
+        server.wait_for_disconnect(requests["left"].id, timeout=5)
+        page.wait_for_function(
+            "() => document.querySelector('.streamchat-compare-column .streamchat')"
+            ".dataset.status === 'stopped'"
+        )
+        still = page.evaluate(LENGTHS)
+        page.wait_for_function(f"n => ({LENGTHS})()[1] > n[1]", arg=still)
+        assert columns.nth(1).get_attribute("data-status") == "streaming"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "compare-one-stopped.png"), full_page=True)
+
         page.get_by_role("button", name="Stop", exact=True).click()
-        for request in server.requests:
-            if request.path.endswith("/chat/completions"):
-                assert server.wait_for_disconnect(request.id, timeout=5).chunks_sent < len(TOKENS)
+        assert server.wait_for_disconnect(requests["right"].id, timeout=5).chunks_sent < len(TOKENS)
         # The static copy (no Stop for all, no live parts) replaces the live view.
         page.wait_for_function(
             "() => !document.querySelector('.streamchat-compare-top') && "
@@ -85,5 +100,7 @@ def test_columns_stack_when_the_output_is_narrow(lab, browser, server):
             timeout=30_000,
         )
         assert stacked(), "the static copy's columns stack"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "compare-narrow.png"), full_page=True)
     finally:
         page.close()
