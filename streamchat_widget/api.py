@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from .answer import answer
-from .comparison import compare_answers
+from .comparison import Pickable, column_labels, compare_answers, remember
 from .conversation import CONVERSATIONS, Conversation, Exchange, Outgoing
 from .endpoint import EndpointError, default_model, open_endpoint
 from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
@@ -155,9 +155,13 @@ async def compare(
         cell_id=cell_id,
     )
     replies = Replies(compared.replies, compared.kept)
+    exchange = None
     if compared.kept is not None:
         kept = replies[compared.kept]
-        thread.record(Exchange(prompt, kept.text, kept.status, cell_id))
+        exchange = Exchange(prompt, kept.text, kept.status, cell_id)
+        thread.record(exchange)
+    labels = column_labels([r.model for r in replies])
+    remember(Pickable(thread.name, prompt, cell_id, replies, labels, exchange, compared.reshow))
     if on_reply is not None:
         on_reply(replies)
     if compared.cancelled is not None:

@@ -24,8 +24,8 @@ from . import comparison_copy
 from .answer import INTERRUPT_POLL, View, _live_in_cell, answer
 from .comparison_copy import ColumnCopy
 from .comparison_widget import ComparisonWidget
-from .conversation import DEFAULT
-from .reply import Reply
+from .conversation import CONVERSATIONS, DEFAULT, Exchange
+from .reply import Replies, Reply
 from .source import Source
 from .static_copy import to_plain
 from .stop_listener import stop_heard
@@ -54,6 +54,7 @@ class Compared:
 
     replies: list[Reply]
     kept: int | None  # the column whose answer enters the conversation, if any
+    reshow: Callable[[int], None]  # the saved copy again, saying another column was kept
     cancelled: asyncio.CancelledError | None = None
 
 
@@ -190,8 +191,8 @@ async def compare_answers(
             reply = answered.reply
             cancelled = cancelled or answered.cancelled
         replies.append(reply)
-    kept = _finish(comparison, handle, replies, keep, conversation)
-    return Compared(replies, kept, cancelled)
+    kept, reshow = _finish(comparison, handle, replies, keep, conversation)
+    return Compared(replies, kept, reshow, cancelled)
 
 
 def _start(models: list[str], conversation: str, max_height: int, keep: int) -> Comparison:
@@ -262,30 +263,55 @@ def _finish(
     replies: list[Reply],
     keep: int,
     conversation: str,
-) -> int | None:
-    """Replace the live output by the static copies together; return the kept column.
+) -> tuple[int | None, Callable[[int], None]]:
+    """Replace the live output by the static copies together; close the widgets.
 
-    Never raises: where the copies cannot be joined, the answers' plain text stays.
+    Returns the kept column, and how to show the copy again with another one kept.
     """
-    kept = keep if replies[keep].status in KEPT else None
-    note = kept_note(comparison.columns[keep].label, conversation, replies[keep].status)
     columns = [c.copy or ColumnCopy(c.label, "", "", "", {}) for c in comparison.columns]
-    try:
-        if comparison.widget is None:  # a terminal: the answers one after another
-            print(clean_text(comparison_copy.to_plain(columns, kept, note)), flush=True)
-            return kept
-        data, metadata = comparison_copy.bundle(columns, kept, note)
-        handle.update(data, metadata=metadata, raw=True)
-    except Exception:
-        with contextlib.suppress(Exception):
-            handle.update(
-                {"text/plain": clean_text(comparison_copy.to_plain(columns, kept, note))}, raw=True
-            )
+    shown = comparison.widget is not None
+
+    def show(keep: int) -> None:
+        _show_copy(handle, columns, replies, keep, conversation, on_terminal=not shown)
+
+    show(keep)
     for widget in (comparison.widget, *(c.widget for c in comparison.columns)):
         if widget is not None:
             with contextlib.suppress(Exception):
                 widget.close()
-    return kept
+    kept = keep if replies[keep].status in KEPT else None
+    return kept, (show if shown else _nothing)
+
+
+def _nothing(_keep: int) -> None:
+    return None
+
+
+def _show_copy(
+    handle: DisplayHandle,
+    columns: list[ColumnCopy],
+    replies: list[Reply],
+    keep: int,
+    conversation: str,
+    *,
+    on_terminal: bool,
+) -> None:
+    """Show the copies with column `keep` as the kept one; never raises.
+
+    Where the copies cannot be joined, the answers' plain text stays.
+    """
+    kept = keep if replies[keep].status in KEPT else None
+    note = kept_note(columns[keep].label, conversation, replies[keep].status)
+    plain = comparison_copy.to_plain(columns, kept, note)
+    try:
+        if on_terminal:  # the answers one after another
+            print(clean_text(plain), flush=True)
+            return
+        data, metadata = comparison_copy.bundle(columns, kept, note)
+        handle.update(data, metadata=metadata, raw=True)
+    except Exception:
+        with contextlib.suppress(Exception):
+            handle.update({"text/plain": clean_text(plain)}, raw=True)
 
 
 def kept_note(label: str, conversation: str, status: Status | None = None) -> str:
@@ -293,8 +319,58 @@ def kept_note(label: str, conversation: str, status: Status | None = None) -> st
     if status is None:
         return (
             f"Conversation {conversation!r} continues with the answer of column {label} "
-            "(--keep N chooses another)."
+            "(--keep N or %chat pick N chooses another)."
         )
     if status in KEPT:
         return f"The answer of column {label} entered conversation {conversation!r}."
     return f"Nothing entered conversation {conversation!r}: column {label} ended with an error."
+
+
+class PickError(ValueError):
+    """`%chat pick N` that cannot be done; the message says why, in one line."""
+
+
+@dataclass
+class Pickable:
+    """The latest comparison, so `%chat pick N` can record another of its answers."""
+
+    conversation: str
+    prompt: str
+    cell_id: str | None
+    replies: Replies
+    labels: list[str]
+    exchange: Exchange | None  # what the comparison recorded, if anything
+    reshow: Callable[[int], None]
+
+
+_latest: list[Pickable] = []
+
+
+def remember(pickable: Pickable) -> None:
+    _latest[:] = [pickable]
+
+
+def pick(index: int) -> str:
+    """Record column `index` (0, 1, ...) of the latest comparison instead of the one it did."""
+    if not _latest:
+        raise PickError("there is no comparison to pick from yet (%%chat with several -m)")
+    latest = _latest[0]
+    count = len(latest.replies)
+    if not 0 <= index < count:
+        raise PickError(f"column {index + 1}: the latest comparison has columns 1 to {count}")
+    reply, label = latest.replies[index], latest.labels[index]
+    if reply.status not in KEPT:
+        raise PickError(f"column {label} ended with an error: it cannot enter the conversation")
+    thread = CONVERSATIONS.get(latest.conversation)
+    exchange = Exchange(latest.prompt, reply.text, reply.status, latest.cell_id)
+    position = next((i for i, e in enumerate(thread.exchanges) if e is latest.exchange), None)
+    if position is None:
+        thread.record(exchange)
+    else:
+        thread.exchanges[position] = exchange
+    latest.exchange = exchange
+    latest.replies.kept = index
+    latest.reshow(index)
+    return (
+        f"The answer of column {label} is now the exchange in conversation {latest.conversation!r}."
+    )

@@ -252,3 +252,42 @@ def test_compare_is_the_python_api(kernel, server):
     )
     assert kernel.run(cell).stdout == "['a', 'echo'] 1 api prompt\n"
     assert "[1] assistant: api prompt" in kernel.run("%chat history").stdout
+
+
+def test_pick_puts_another_column_in_the_conversation_and_says_so_in_the_copy(kernel, server):
+    server.add_model("a", Plan(tokens=["from ", "a"]))
+    server.add_model("b", Plan(tokens=["from ", "b"]))
+    execution = kernel.run("%%chat -m a -m b\nfirst", cell_id="cell-1")
+    assert execution.status == "ok"
+    picked = kernel.run("%chat pick 2")
+    assert picked.stdout == (
+        "The answer of column 2 · b is now the exchange in conversation 'default'.\n"
+    )
+    history = kernel.run("%chat history").stdout
+    assert "[1] assistant: from b" in history and "[2]" not in history
+    assert _value(kernel, "_chat.kept") == 1
+    # The comparison's own output is updated in place (same display id).
+    assert picked.displays.keys() == execution.displays.keys()
+    (output,) = picked.displays.values()
+    tokens = MarkdownIt().parse(output["data"]["text/markdown"])
+    headings = [
+        "".join(child.content for child in tokens[i + 1].children or [])
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open"
+    ]
+    assert headings == ["1 · a", "2 · b (in the conversation)"]
+    assert output["metadata"]["text/markdown"]["streamchat"]["kept"] == 1
+
+
+def test_pick_refuses_a_failed_column_or_one_that_is_not_there(kernel, server):
+    server.add_model("b", Plan(tokens=["fine"]))
+    assert kernel.run("%%chat -m missing-model -m b\nq").status == "ok"
+    for command, refusal in (
+        ("%chat pick 1", "column 1 · missing-model ended with an error"),
+        ("%chat pick 3", "column 3: the latest comparison has columns 1 to 2"),
+    ):
+        said = "".join(o.get("text", "") for o in kernel.run(command).outputs)
+        assert said.startswith(f"UsageError: %chat pick: {refusal}"), said
+    assert "no exchanges" in kernel.run("%chat history").stdout
+    assert kernel.run("%chat pick 2").status == "ok"
+    assert "[1] assistant: fine" in kernel.run("%chat history").stdout
