@@ -8,6 +8,9 @@ one column stop while the others stream on, and one fail while the others finish
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import pytest
@@ -291,3 +294,40 @@ def test_pick_refuses_a_failed_column_or_one_that_is_not_there(kernel, server):
     assert "no exchanges" in kernel.run("%chat history").stdout
     assert kernel.run("%chat pick 2").status == "ok"
     assert "[1] assistant: fine" in kernel.run("%chat history").stdout
+
+
+def test_kernel_interrupt_stops_every_column_keeps_the_replies_and_halts(kernel, server):
+    server.add_model("a", Plan(tokens=TOKENS, delay=0.02))
+    server.add_model("b", Plan(tokens=TOKENS, delay=0.02))
+    execution = kernel.start("%%chat -m a -m b\nCount.")
+    _, columns = _streaming(kernel, execution, 2)
+    kernel.manager.interrupt_kernel()
+    kernel.pump(execution, timeout=5)
+    assert execution.status == "error"
+    assert execution.error["ename"] == "ChatInterrupted"
+    assert len(execution.error["traceback"]) == 1
+    for request in _chat_requests(server).values():
+        assert server.wait_for_disconnect(request.id, timeout=2).chunks_sent < len(TOKENS)
+    assert [w.state["status"] for w in columns] == ["stopped", "stopped"]
+    assert _value(kernel, "[r.status for r in _chat]") == ["stopped", "stopped"]
+    assert _value(kernel, "_chat[0].text") == columns[0].streamed_text
+    assert "[1] assistant (stopped): tok0 " in kernel.run("%chat history").stdout
+
+
+def test_a_plain_script_prints_the_answers_one_after_another(server, tmp_path):
+    """Where no widget can show, the columns' text goes to stdout at the end, labelled."""
+    script = tmp_path / "compare_script.py"
+    script.write_text(
+        "import asyncio, streamchat_widget\n"
+        "replies = asyncio.run(streamchat_widget.compare('plain words', models=['echo', 'echo']))\n"
+        "print([r.status for r in replies])\n"
+    )
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.index("== 1 · echo"), done.stdout.index("== 2 · echo ==")
+    assert first < done.stdout.index("plain words", first) < second
+    assert done.stdout.rstrip().endswith("['done', 'done']")
+    assert "text/html" not in done.stdout and "<div" not in done.stdout
