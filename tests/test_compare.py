@@ -331,3 +331,25 @@ def test_a_plain_script_prints_the_answers_one_after_another(server, tmp_path):
     assert first < done.stdout.index("plain words", first) < second
     assert done.stdout.rstrip().endswith("['done', 'done']")
     assert "text/html" not in done.stdout and "<div" not in done.stdout
+
+
+@pytest.mark.stop
+def test_stop_is_heard_in_the_synchronous_fallback_too(kernel, server):
+    """With autoawait off the comparison runs on a worker thread; both Stops still reach it."""
+    server.add_model("a", Plan(tokens=TOKENS, delay=0.02))
+    server.add_model("b", Plan(tokens=TOKENS, delay=0.02))
+    assert kernel.run("%autoawait False").status == "ok"
+    try:
+        execution = kernel.start("%%chat -m a -m b\nCount.")
+        container, (first, _) = _streaming(kernel, execution, 2)
+        kernel.stop_widget(first)
+        requests = _chat_requests(server)
+        server.wait_for_disconnect(requests["a"].id, timeout=5)
+        assert not requests["b"].disconnected
+        kernel.stop_widget(container)
+        server.wait_for_disconnect(requests["b"].id, timeout=5)
+        kernel.pump(execution, timeout=15)
+        assert execution.status == "ok", execution.error
+        assert _value(kernel, "[r.status for r in _chat]") == ["stopped", "stopped"]
+    finally:
+        kernel.run("%autoawait True")

@@ -20,6 +20,7 @@ LENGTHS = (
 )
 
 
+@pytest.mark.stop
 def test_columns_stream_side_by_side_and_stop_ends_them_all(lab, browser, server):
     server.add_model("left", Plan(tokens=TOKENS, delay=0.02))
     server.add_model("right", Plan(tokens=TOKENS, delay=0.03))
@@ -102,5 +103,25 @@ def test_columns_stack_when_the_output_is_narrow(lab, browser, server):
         assert stacked(), "the static copy's columns stack"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "compare-narrow.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_the_committed_notebook_reopens_with_its_columns_side_by_side(lab, browser):
+    """Untrusted, as a notebook from elsewhere is: JupyterLab sanitizes the saved HTML."""
+    import shutil
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "compare-models.ipynb"
+    shutil.copy(notebook, lab.root / "reopen-compare.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(lab.page_url("reopen-compare.ipynb"))
+        answers = page.locator(".jp-Notebook .streamchat-compare-column .streamchat")
+        answers.first.wait_for(timeout=60_000)
+        assert answers.count() == 6
+        assert "Error displaying widget" not in page.content()
+        first, second = answers.nth(0).bounding_box(), answers.nth(1).bounding_box()
+        assert first["x"] < second["x"] and first["y"] == second["y"]
+        assert abs(first["width"] - second["width"]) < 2
     finally:
         page.close()
