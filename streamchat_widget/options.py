@@ -135,7 +135,7 @@ OPTIONS: tuple[Option, ...] = (
         parse={"metavar": "N"},
     ),
     Option(
-        "", str, flags=("--out",), help="Also store the reply in this variable.",
+        "", str, flags=("--out",), help="Also store the reply (or replies) in this variable.",
         parse={"metavar": "NAME"},
     ),
     Option(

@@ -16,6 +16,8 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
+from streamchat_widget import options
+from streamchat_widget.magic import ChatMagics
 from tests.kernel import Execution, Kernel, Widget
 from tests.sse_server import Plan
 
@@ -353,3 +355,12 @@ def test_stop_is_heard_in_the_synchronous_fallback_too(kernel, server):
         assert _value(kernel, "[r.status for r in _chat]") == ["stopped", "stopped"]
     finally:
         kernel.run("%autoawait True")
+
+
+def test_the_model_option_repeats_and_each_empty_one_is_the_configured_model():
+    configured = ChatMagics().trait_values() | {"model": "configured"}
+    parsed = ChatMagics.chat.parser.parse_args(["-m", "a", "-m", "", "--model", "b"])
+    assert options.cell_models(parsed, configured) == ["a", "configured", "b"]
+    assert options.chat_keywords(parsed, configured)["model"] == "a"
+    bare = ChatMagics.chat.parser.parse_args([])
+    assert options.cell_models(bare, configured) == ["configured"]

@@ -116,9 +116,12 @@ def test_the_committed_notebook_reopens_with_its_columns_side_by_side(lab, brows
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
         page.goto(lab.page_url("reopen-compare.ipynb"))
-        answers = page.locator(".jp-Notebook .streamchat-compare-column .streamchat")
-        answers.first.wait_for(timeout=60_000)
-        assert answers.count() == 6
+        selector = ".jp-Notebook .streamchat-compare-column .streamchat"
+        # JupyterLab renders a notebook's cells a few at a time: wait for all three outputs.
+        page.wait_for_function(
+            f"() => document.querySelectorAll({selector!r}).length === 6", timeout=60_000
+        )
+        answers = page.locator(selector)
         assert "Error displaying widget" not in page.content()
         first, second = answers.nth(0).bounding_box(), answers.nth(1).bounding_box()
         assert first["x"] < second["x"] and first["y"] == second["y"]
