@@ -364,3 +364,21 @@ def test_the_model_option_repeats_and_each_empty_one_is_the_configured_model():
     assert options.chat_keywords(parsed, configured)["model"] == "a"
     bare = ChatMagics.chat.parser.parse_args([])
     assert options.cell_models(bare, configured) == ["configured"]
+
+
+def test_compare_takes_chats_keywords_but_model():
+    import asyncio
+    import inspect
+
+    from streamchat_widget import api
+
+    parameters = list(inspect.signature(api.compare).parameters)
+    keywords = [k for k in options.KEYWORDS if k != "model"]
+    assert parameters == ["prompt", "models", "keep", *keywords, "cell_id", "on_reply"]
+    for wrong, error in (
+        ({"models": ["a"], "model": "b"}, "compare\\(\\) takes models=\\[...\\], not model="),
+        ({"models": ["a"], "top_k": 1}, "unexpected keyword argument 'top_k'"),
+        ({"models": ["a", "b"], "keep": 2}, "keep=2 is not a column: there are 2 \\(0 to 1\\)"),
+    ):
+        with pytest.raises((TypeError, ValueError), match=error):
+            asyncio.run(api.compare("q", **wrong))
