@@ -25,6 +25,7 @@ NOTEBOOKS = [
     "local-models",
     "stopping-and-errors",
     "python-api",
+    "ask-about-your-data",
     "compare-models",
 ]
 # How a comparison's Markdown separates its columns (streamchat_widget/comparison_copy.py).
@@ -39,9 +40,9 @@ def offline_env() -> dict[str, str]:
 
 def execute(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
-    env, saved = offline_env(), os.environ.copy()  # the environment before it is cleared
+    saved, offline = os.environ.copy(), offline_env()  # read before the clear empties it
     os.environ.clear()
-    os.environ.update(env)
+    os.environ.update(offline)
     try:
         # Widget state is saved as nbclient saves it: our answers leave none behind.
         NotebookClient(

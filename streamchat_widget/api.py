@@ -18,9 +18,11 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .answer import answer
+from .attachments import AttachmentError, Budget, attach, named
 from .comparison import Pickable, column_labels, compare_answers, remember
 from .conversation import CONVERSATIONS, Conversation, Exchange, Outgoing
 from .endpoint import EndpointError, default_model, open_endpoint
@@ -30,7 +32,16 @@ from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
 from .vocabulary import KEPT
 
-__all__ = ["ChatError", "ChatInterrupted", "Replies", "Reply", "chat", "compare", "stream_text"]
+__all__ = [
+    "AttachmentError",
+    "ChatError",
+    "ChatInterrupted",
+    "Replies",
+    "Reply",
+    "chat",
+    "compare",
+    "stream_text",
+]
 
 
 class ChatError(Exception):
@@ -63,23 +74,26 @@ async def chat(
     system, temperature, ...). `system` sets the conversation's system prompt from
     now on; `default_system` applies only to a conversation that has none.
     Stopped answers are recorded as their partial text; errored ones are not
-    recorded. `on_reply` receives the reply even when cancellation ends the
-    answer (and is then re-raised).
+    recorded. `with_` attaches values (a list, or a mapping of names to values);
+    one that cannot be attached raises `AttachmentError` before anything is sent.
+    `on_reply` receives the reply even when cancellation ends the answer (and is
+    then re-raised).
     """
     check_keywords("chat", options)
-    given, thread, outgoing, notice = _prepare(prompt, cell_id, options)
-    request = _request(given["model"], given, outgoing)
+    asked = await _prepare(prompt, cell_id, options)
+    given, thread = asked.given, asked.thread
     answered = await answer(
-        request,
-        notice=notice,
+        _request(given["model"], asked),
+        notice=asked.notice,
         conversation=thread.name,
         read_timeout=given["read_timeout"],
         max_height=given["max_height"],
         cell_id=cell_id,
+        attachments=asked.chips,
     )
     reply = answered.reply
     if reply.status in KEPT:
-        thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+        thread.record(Exchange(prompt, reply.text, reply.status, cell_id, asked.content))
     if on_reply is not None:
         on_reply(reply)
     if answered.cancelled is not None:
@@ -87,11 +101,23 @@ async def chat(
     return reply
 
 
-def _prepare(
-    prompt: str, cell_id: str | None, options: Mapping[str, Any]
-) -> tuple[dict[str, Any], Conversation, Outgoing, str]:
-    """The options with their defaults, the conversation, what it sends, and the notice."""
+@dataclass
+class _Asked:
+    """What one cell asks, ready to send to one model or several."""
+
+    given: dict[str, Any]  # every option, defaults filled in
+    thread: Conversation
+    outgoing: Outgoing
+    notice: str
+    content: str | list[dict[str, Any]] | None  # the user message as sent, with attachments
+    chips: list[dict[str, str]]  # the attached values, as the widget shows them
+
+
+async def _prepare(prompt: str, cell_id: str | None, options: Mapping[str, Any]) -> _Asked:
+    """The options with their defaults, the values attached, the conversation, what it sends."""
     given = {name: options.get(name, option.default) for name, option in KEYWORDS.items()}
+    attached = await attach(named(given["with_"]), Budget.of(given))  # before anything is sent
+    content = attached.content(prompt)
     name, max_history = given["conversation"], given["max_history"]
     thread = CONVERSATIONS.new(name) if given["new"] else CONVERSATIONS.get(name)
     notices = []
@@ -100,21 +126,21 @@ def _prepare(
     )
     if system_notice:
         notices.append(system_notice)
-    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history)
+    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history, content=content)
     if outgoing.omitted:
         notices.append(
             f"{outgoing.omitted} older exchange(s) not sent (max history {max_history}); "
             f"{outgoing.sent} sent."
         )
-    return given, thread, outgoing, " ".join(notices)
+    return _Asked(given, thread, outgoing, " ".join(notices), content, attached.chips)
 
 
-def _request(model: str | None, given: Mapping[str, Any], outgoing: Outgoing) -> dict[str, Any]:
+def _request(model: str | None, asked: _Asked) -> dict[str, Any]:
     return build_request(
         model or default_model(),
-        outgoing.messages,
-        options=given["options"],
-        **{key: given[key] for key in REQUEST_PARAMETERS},
+        asked.outgoing.messages,
+        options=asked.given["options"],
+        **{key: asked.given[key] for key in REQUEST_PARAMETERS},
     )
 
 
@@ -143,25 +169,30 @@ async def compare(
         raise ValueError(
             f"keep={keep} is not a column: there are {len(models)} (0 to {len(models) - 1})"
         )
-    given, thread, outgoing, notice = _prepare(prompt, cell_id, options)
-    requests = [_request(model, given, outgoing) for model in models]
+    asked = await _prepare(prompt, cell_id, options)
+    given, thread = asked.given, asked.thread
     compared = await compare_answers(
-        requests,
+        [_request(model, asked) for model in models],
         keep=keep,
-        notice=notice,
+        notice=asked.notice,
         conversation=thread.name,
         read_timeout=given["read_timeout"],
         max_height=given["max_height"],
         cell_id=cell_id,
+        attachments=asked.chips,
     )
     replies = Replies(compared.replies, compared.kept)
     exchange = None
     if compared.kept is not None:
         kept = replies[compared.kept]
-        exchange = Exchange(prompt, kept.text, kept.status, cell_id)
+        exchange = Exchange(prompt, kept.text, kept.status, cell_id, asked.content)
         thread.record(exchange)
     labels = column_labels([r.model for r in replies])
-    remember(Pickable(thread.name, prompt, cell_id, replies, labels, exchange, compared.reshow))
+    remember(
+        Pickable(
+            thread.name, prompt, asked.content, cell_id, replies, labels, exchange, compared.reshow
+        )
+    )
     if on_reply is not None:
         on_reply(replies)
     if compared.cancelled is not None:

@@ -151,6 +151,7 @@ async def compare_answers(
     read_timeout: float,
     max_height: int = 480,
     cell_id: str | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> Compared:
     """Stream every request at once into one output; return when all of them have ended.
 
@@ -158,7 +159,7 @@ async def compare_answers(
     unless it failed: then none does (`Compared.kept` is None).
     """
     models = [str(r["model"]) for r in requests]
-    comparison = _start(models, conversation, max_height, keep)
+    comparison = _start(models, conversation, max_height, keep, attachments or [])
     handle = DisplayHandle()
     if comparison.widget is not None:
         plain = f"[comparing {', '.join(models)}]"
@@ -172,6 +173,7 @@ async def compare_answers(
                 conversation=conversation,
                 read_timeout=read_timeout,
                 max_height=max_height,
+                attachments=attachments,
                 make_view=_view_maker(column),
             )
         )
@@ -195,7 +197,13 @@ async def compare_answers(
     return Compared(replies, kept, reshow, cancelled)
 
 
-def _start(models: list[str], conversation: str, max_height: int, keep: int) -> Comparison:
+def _start(
+    models: list[str],
+    conversation: str,
+    max_height: int,
+    keep: int,
+    attachments: list[dict[str, str]],
+) -> Comparison:
     labels = column_labels(models)
     stopping = threading.Event()
     if not can_show_widgets():
@@ -203,7 +211,12 @@ def _start(models: list[str], conversation: str, max_height: int, keep: int) -> 
     columns = [
         Column(
             label,
-            ChatWidget(model_name=label, conversation=conversation, max_height=max_height),
+            ChatWidget(
+                model_name=label,
+                conversation=conversation,
+                max_height=max_height,
+                attachments=attachments,
+            ),
             stopping,
         )
         for label in labels
@@ -336,6 +349,7 @@ class Pickable:
 
     conversation: str
     prompt: str
+    content: str | list[dict[str, Any]] | None  # the user message as sent (attachments)
     cell_id: str | None
     replies: Replies
     labels: list[str]
@@ -362,7 +376,7 @@ def pick(index: int) -> str:
     if reply.status not in KEPT:
         raise PickError(f"column {label} ended with an error: it cannot enter the conversation")
     thread = CONVERSATIONS.get(latest.conversation)
-    exchange = Exchange(latest.prompt, reply.text, reply.status, latest.cell_id)
+    exchange = Exchange(latest.prompt, reply.text, reply.status, latest.cell_id, latest.content)
     position = next((i for i, e in enumerate(thread.exchanges) if e is latest.exchange), None)
     if position is None:
         thread.record(exchange)

@@ -33,6 +33,7 @@ from IPython.core.magic_arguments import (
 from traitlets import TraitError, validate
 
 from . import api, comparison, stop_listener
+from .attachments import AttachmentError, from_namespace
 from .conversation import CONVERSATIONS, TranscriptError
 from .endpoint import EndpointError, default_model, open_endpoint
 from .options import CELL_OPTIONS, cell_models, chat_keywords, config_traits
@@ -127,7 +128,8 @@ class ChatMagics(Magics):
             keywords["options"] = dict(configured["options"])
             keywords["options"].update(parse_option(text) for text in args.option)
             check_options(keywords["options"], "ChatMagics.options")  # also when changed in place
-        except RequestError as exc:
+            keywords["with_"] = from_namespace(keywords["with_"], self._shell.user_ns)
+        except (RequestError, AttachmentError) as exc:
             raise UsageError(str(exc)) from None
 
         models = cell_models(args, configured)
@@ -149,6 +151,8 @@ class ChatMagics(Magics):
                 )  # fmt: skip
             else:
                 await api.chat(prompt, cell_id=self._cell_id, on_reply=keep, **keywords)
+        except AttachmentError as exc:  # a value that cannot be described: nothing was sent
+            raise UsageError(str(exc)) from None
         except asyncio.CancelledError:
             # The kernel interrupt: the reply is kept (above); Run All halts on one line.
             raise api.ChatInterrupted(

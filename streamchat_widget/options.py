@@ -17,6 +17,7 @@ from typing import Any
 
 from traitlets import Bool, Dict, Float, Int, TraitType, Unicode
 
+from .attachments import ATTACH_CELL_CHARS, ATTACH_CHARS, ATTACH_IMAGE_BYTES
 from .conversation import DEFAULT
 from .endpoint import DEFAULT_READ_TIMEOUT
 
@@ -34,7 +35,7 @@ class Option:
     """One option; an empty field means the option does not show up in that place."""
 
     keyword: str  # the `chat()` keyword ("" for a cell-only flag)
-    kind: type  # str, bool, float, int or dict
+    kind: type  # str, bool, float, int, dict or list (values to attach)
     default: Any = None  # the `chat()` default
     flags: tuple[str, ...] = ()  # the `%%chat` flags, short one first
     help: str = ""  # the flag's line in `%%chat?`
@@ -135,6 +136,25 @@ OPTIONS: tuple[Option, ...] = (
         parse={"metavar": "N"},
     ),
     Option(
+        "with_", list, None, flags=("-w", "--with"),
+        help="Attach these namespace values to the prompt (comma-separated). Repeatable.",
+        parse={"action": "append", "default": [], "metavar": "NAME[,NAME...]"},
+    ),
+    Option(
+        "attach_chars", int, ATTACH_CHARS, trait="attach_chars", config=ATTACH_CHARS,
+        config_help="Characters of text sent for one attached value (the rest is cut, saying so).",
+    ),
+    Option(
+        "attach_cell_chars", int, ATTACH_CELL_CHARS, trait="attach_cell_chars",
+        config=ATTACH_CELL_CHARS,
+        config_help="Characters of text sent for all of a cell's attached values together.",
+    ),
+    Option(
+        "attach_image_bytes", int, ATTACH_IMAGE_BYTES, trait="attach_image_bytes",
+        config=ATTACH_IMAGE_BYTES,
+        config_help="Bytes of one attached image (figures and PIL images are scaled to fit).",
+    ),
+    Option(
         "", str, flags=("--out",), help="Also store the reply (or replies) in this variable.",
         parse={"metavar": "NAME"},
     ),
@@ -203,5 +223,6 @@ def keyword_parameters() -> list[inspect.Parameter]:
 
 
 def _annotation(option: Option) -> str:
-    name = "Mapping[str, Any]" if option.kind is dict else option.kind.__name__
+    names: dict[type, str] = {dict: "Mapping[str, Any]", list: "Sequence[Any] | Mapping[str, Any]"}
+    name = names.get(option.kind, option.kind.__name__)
     return name if option.default is not None else f"{name} | None"

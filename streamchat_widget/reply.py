@@ -30,6 +30,7 @@ class Reply:
     conversation: str | None = None
     source: SourceLabel = MODEL_ENDPOINT
     notice: str = ""  # what the widget noted: history left out, system prompt set, tool calls
+    attachments: list[dict[str, str]] = field(default_factory=list)  # a chip for each value
 
     def __str__(self) -> str:
         return self.text

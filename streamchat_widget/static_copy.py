@@ -24,6 +24,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
+from .attachments import chip_text, chips_line
 from .markdown_copy import inert_markdown, inert_text
 from .markdown_syntax import answer_parser
 
@@ -184,6 +185,10 @@ _ERROR = (
     "border-left:3px solid var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px;"
     "background:var(--jp-layout-color1,transparent);color:var(--jp-content-font-color1,inherit)"
 )
+_CHIP = (
+    "display:inline-block;margin:0 4px 2px 0;padding:0 6px;border-radius:8px;"
+    "border:1px solid var(--jp-border-color1,#bdbdbd)"
+)
 _HINT = "font-size:var(--jp-ui-font-size1,12px);color:var(--jp-content-font-color2,#555)"
 # Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
 # nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
@@ -261,6 +266,12 @@ def to_html(reply: Reply) -> str:
     parts.append(f'<div class="streamchat-header" style="{_QUIET}">{header}</div>')
     if reply.notice:
         parts.append(f'<div class="streamchat-notice" style="{_QUIET}">{esc(reply.notice)}</div>')
+    if reply.attachments:
+        chips = "".join(
+            f'<span class="streamchat-chip" style="{_CHIP}">{esc(chip_text(c))}</span>'
+            for c in reply.attachments
+        )
+        parts.append(f'<div class="streamchat-attachments" style="{_QUIET}">{chips}</div>')
     if reply.reasoning:
         parts.append(
             '<details class="streamchat-reasoning"><summary>Thinking</summary>'
@@ -297,6 +308,8 @@ def to_markdown(reply: Reply) -> str:
 
     notice, refusal = inert_text(reply.notice), inert_text(reply.refusal)
     parts = [f"*{notice}*"] if notice else []
+    if reply.attachments:
+        parts.append(f"*{inert_text(chips_line(reply.attachments))}*")
     if refusal:
         parts.append(quote(f"**Refusal:** {refusal}"))
     if reply.text:
@@ -314,6 +327,8 @@ def to_plain(reply: Reply) -> str:
     Every copy of the answer costs its full size in kernel traffic and in the file.
     """
     body = reply.text or reply.refusal
+    if reply.attachments:
+        body = f"[{chips_line(reply.attachments)}]\n\n{body}"
     if len(body) > PLAIN_LIMIT:
         body = f"{body[:PLAIN_LIMIT]}… [{len(body) - PLAIN_LIMIT} more characters]"
     if reply.error:

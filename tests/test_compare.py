@@ -382,3 +382,17 @@ def test_compare_takes_chats_keywords_but_model():
     ):
         with pytest.raises((TypeError, ValueError), match=error):
             asyncio.run(api.compare("q", **wrong))
+
+
+def test_attached_values_go_to_every_model_and_into_the_recorded_exchange(kernel, server):
+    server.add_model("a", Plan(tokens=["seen"]))
+    kernel.run("note = 'the word is plum'")
+    assert kernel.run("%%chat -m a -m echo --with note\nWhat word?").status == "ok"
+    sent = [r.body["messages"][-1]["content"] for r in _chat_requests(server).values()]
+    assert sent[0] == sent[1] and isinstance(sent[0], list)
+    assert any("the word is plum" in part.get("text", "") for part in sent[0])
+    _, columns = _comparison(kernel)
+    assert all(w.state["attachments"] for w in columns)
+    server.reset()
+    assert kernel.run("%%chat -m echo\nAgain?").status == "ok"
+    assert _chat_requests(server)["echo"].body["messages"][0]["content"] == sent[0]

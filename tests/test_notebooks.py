@@ -72,6 +72,19 @@ def test_the_reply_is_usable_in_the_next_cell(executed):
     assert re.match(r"done \d+ characters", printed.outputs[0]["text"])
 
 
+def test_ask_about_your_data_sends_the_frame_and_the_plot_and_keeps_them(executed):
+    notebook = executed["ask-about-your-data"]
+    first, follow_up, budgeted = execute_module.answers(notebook)
+    by = "\N{MULTIPLICATION SIGN}"
+    assert first.startswith(f"*Attached: weather: pandas DataFrame · 4 rows {by} 3 columns")
+    assert f"; fig: matplotlib Figure · 400 {by} 250 px · " in first.split("\n", 1)[0]
+    assert "## What you attached" in first and "I received 1 image\\(s\\)" in first
+    assert "earlier messages still carry 2 attached value\\(s\\)" in follow_up
+    assert "· cut to 200 of " in budgeted.split("\n", 1)[0]
+    sent = next(c for c in notebook.cells if c.source.startswith('[part["type"]'))
+    assert sent.outputs[0]["data"]["text/plain"] == "['text', 'text', 'image_url', 'text']"
+
+
 @pytest.fixture(scope="module")
 def hostile_notebook(sse_server, tmp_path_factory) -> Path:
     """A notebook whose answer is the XSS corpus, executed and exported to HTML."""
