@@ -26,7 +26,10 @@ NOTEBOOKS = [
     "stopping-and-errors",
     "python-api",
     "ask-about-your-data",
+    "compare-models",
 ]
+# How a comparison's Markdown separates its columns (streamchat_widget/comparison_copy.py).
+COLUMN_BREAK = "\n\n---\n\n"
 
 
 def offline_env() -> dict[str, str]:
@@ -58,7 +61,13 @@ def answers(nb: nbformat.NotebookNode) -> list[str]:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             markdown = output.get("data", {}).get("text/markdown")
-            if markdown is not None:
+            if markdown is None:
+                continue
+            meta = output.get("metadata", {}).get("text/markdown", {}).get("streamchat", {})
+            if "comparison" in meta:  # the note, then each column's answer with its footer
+                columns = markdown.split(COLUMN_BREAK)[1:]
+                found.extend(column.rsplit("\n\n", 1)[0] for column in columns)
+            else:
                 found.append(markdown.rsplit("\n\n", 1)[0])
     return found
 

@@ -142,13 +142,17 @@ async def answer(
     max_height: int = 480,
     cell_id: str | None = None,
     attachments: list[dict[str, str]] | None = None,
+    make_view: Callable[[Source, str], View] | None = None,
 ) -> Answered:
     """Stream one chat completion into a new widget under the cell.
 
     A new answer from a cell stops that cell's answer if it is still streaming.
     `attachments` are the chips of the values attached to the prompt.
+    `make_view(source, notice)` shows it elsewhere (a column of a comparison).
     """
-    ctx = _start(request, notice, conversation, read_timeout, max_height, attachments or [])
+    ctx = _start(
+        request, notice, conversation, read_timeout, max_height, attachments or [], make_view
+    )
     loop = asyncio.get_running_loop()
     task = loop.create_task(_consume(ctx))
     stop = _Stop(loop, task)
@@ -165,6 +169,7 @@ def _start(
     read_timeout: float,
     max_height: int,
     attachments: list[dict[str, str]],
+    make_view: Callable[[Source, str], View] | None = None,
 ) -> AnswerContext:
     """Open the source and show the live widget under the cell, or start on the terminal."""
     model = str(request["model"])
@@ -176,8 +181,10 @@ def _start(
 
     source = open_source(model, read_timeout=read_timeout, on_retry=show_retry)
     notices = " ".join(n for n in (notice, source.notice) if n)
-    view: WidgetView | TerminalView
-    if can_show_widgets():
+    view: View
+    if make_view is not None:
+        view = make_view(source, notices)
+    elif can_show_widgets():
         widget = ChatWidget(
             model_name=model,
             badge=source.label,

@@ -6,6 +6,10 @@ notebook cell that made them, so re-running a cell replaces its exchange in
 place, and the re-run sees only what came before it. A system prompt applies
 from the position of the cell that set it on, so a re-run of a cell above it
 is sent the system prompt that was in force there.
+
+A comparison (several models answering one cell) does not fork a transcript:
+the cell records one exchange, the first model's answer or the one `--keep N`
+names, and none if that answer failed (`api.compare`).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ class Option:
     config_help: str = ""  # that trait's help, for `%config ChatMagics`
     request: bool = False  # a Chat Completions parameter: sent, and shown in the provenance
     parse: Mapping[str, Any] = field(default_factory=dict)  # argparse extras (action, metavar)
+    repeatable: bool = False  # given more than once, the cell compares (see `comparison`)
 
     @property
     def dest(self) -> str:
@@ -53,6 +54,8 @@ class Option:
     def argument(self) -> tuple[tuple[str, ...], dict[str, Any]]:
         """`add_argument` arguments for the cell parser."""
         extras: dict[str, Any] = {"help": self.help, **self.parse}
+        if self.repeatable:
+            extras.setdefault("action", "append")
         if self.kind is bool:  # None when absent, so `%config` can still say True
             extras.setdefault("action", "store_true")
             extras.setdefault("default", None)
@@ -67,17 +70,27 @@ class Option:
         return trait.tag(config=True)
 
     def resolve(self, cell: Any, configured: Mapping[str, Any]) -> Any:
-        """The value `%%chat` passes on: the cell's, else the configured default."""
+        """The value `%%chat` passes on: the cell's, else the configured default.
+
+        A repeatable option passes on its first value (see `resolve_all` for all of them).
+        """
+        if self.repeatable:
+            cell = cell[0] if cell else None
         if self.trait and (cell is None or cell == ""):
             cell = configured[self.trait]
             return None if cell == "" and self.default is None else cell
         return self.default if cell is None else cell
 
+    def resolve_all(self, cell: Any, configured: Mapping[str, Any]) -> list[Any]:
+        """Every value of a repeatable option, in the order given, each resolved."""
+        return [self.resolve([value], configured) for value in cell or [None]]
+
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "model", str, flags=("-m", "--model"), help="Model to ask (default: ChatMagics.model).",
-        trait="model", config="", config_help=(
+        "model", str, flags=("-m", "--model"),
+        help="Model to ask (default: ChatMagics.model). Repeat it to compare models side by side.",
+        parse={"metavar": "MODEL"}, repeatable=True, trait="model", config="", config_help=(
             "Default model. Empty: $STREAMCHAT_MODEL, else 'demo' offline or 'gpt-4o-mini'."
         ),
     ),
@@ -118,6 +131,11 @@ OPTIONS: tuple[Option, ...] = (
         config_help="Default request options, as -o KEY=VALUE (the same keys are refused).",
     ),
     Option(
+        "", int, flags=("--keep",),
+        help="With several -m: the column (1, 2, ...) whose answer enters the conversation.",
+        parse={"metavar": "N"},
+    ),
+    Option(
         "with_", list, None, flags=("-w", "--with"),
         help="Attach these namespace values to the prompt (comma-separated). Repeatable.",
         parse={"action": "append", "default": [], "metavar": "NAME[,NAME...]"},
@@ -137,7 +155,7 @@ OPTIONS: tuple[Option, ...] = (
         config_help="Bytes of one attached image (figures and PIL images are scaled to fit).",
     ),
     Option(
-        "", str, flags=("--out",), help="Also store the reply in this variable.",
+        "", str, flags=("--out",), help="Also store the reply (or replies) in this variable.",
         parse={"metavar": "NAME"},
     ),
     Option(
@@ -176,6 +194,12 @@ def chat_keywords(cell: Any, configured: Mapping[str, Any]) -> dict[str, Any]:
         o.keyword: o.resolve(getattr(cell, o.dest) if o.flags else None, configured)
         for o in KEYWORDS.values()
     }
+
+
+def cell_models(cell: Any, configured: Mapping[str, Any]) -> list[Any]:
+    """The models a parsed cell line asks, in order; more than one makes a comparison."""
+    option = KEYWORDS["model"]
+    return option.resolve_all(getattr(cell, option.dest), configured)
 
 
 def check_keywords(function: str, keywords: Iterable[str]) -> None:

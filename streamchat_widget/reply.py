@@ -34,3 +34,14 @@ class Reply:
 
     def __str__(self) -> str:
         return self.text
+
+
+class Replies(list[Reply]):
+    """A comparison's replies, in the order the models were given (`_chat[0].text`).
+
+    `kept` is the index of the one that entered the conversation (None: none did).
+    """
+
+    def __init__(self, replies: list[Reply], kept: int | None = None) -> None:
+        super().__init__(replies)
+        self.kept = kept

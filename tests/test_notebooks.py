@@ -54,7 +54,8 @@ def test_exports_show_every_answer(executed, name):
         for output in cell.get("outputs", []):
             meta = output.get("metadata", {}).get("text/markdown", {}).get("streamchat")
             if meta:
-                assert meta["status"] in statuses
+                for answer in meta.get("comparison", [meta]):
+                    assert answer["status"] in statuses
                 assert "key" not in json.dumps(meta).lower()
     assert markdown.count('class="streamchat streamchat-status-') == len(statuses)
 

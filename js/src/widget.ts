@@ -5,9 +5,11 @@
 // through the sanitizing renderer (see rendererSlot.ts and markdown.ts).
 // `initialize` owns the model's stream buffer; `render` puts the parts together
 // (parts/: header, attached values, answer with its scroll follower, error card, footer,
-// Stop control), each of which watches only the traits it shows.
+// Stop control), each of which watches only the traits it shows. A model with `columns` is
+// a comparison of several answers (comparison.ts), each column a chat model drawn by this view.
 
-import type { Initialize, Render } from "@anywidget/types";
+import type { AnyModel, Initialize, Render, RenderProps } from "@anywidget/types";
+import { type ComparisonModel, isComparison, renderComparison } from "./comparison";
 import { element, watch } from "./dom";
 import type { Model } from "./model";
 import { answer } from "./parts/answer";
@@ -27,6 +29,7 @@ const isDelta = (msg: unknown): msg is Delta =>
   typeof msg === "object" && msg !== null && (msg as { type?: unknown }).type === DELTA;
 
 const initialize: Initialize<Model> = ({ model }) => {
+  if (isComparison(model as AnyModel)) return; // its columns are chat models of their own
   const store = storeFor(model.get("answer_id"));
   const onMessage = (msg: unknown) => {
     if (isDelta(msg) && model.get("status") === STREAMING) store.receive(msg);
@@ -44,7 +47,11 @@ const initialize: Initialize<Model> = ({ model }) => {
   };
 };
 
-const render: Render<Model> = ({ model, el }) => {
+const render: Render<Model> = (props) => {
+  if (isComparison(props.model as AnyModel)) {
+    return renderComparison(props as unknown as RenderProps<ComparisonModel>);
+  }
+  const { model, el } = props;
   const store = storeFor(model.get("answer_id"));
   const root = element("div", "streamchat");
   const stop = stopControl(model);
