@@ -5,7 +5,7 @@ import katex from "katex";
 import { describe, expect, it, vi } from "vitest";
 import delimiters from "../../tests/math_delimiters.json";
 import { IncrementalMarkdown, renderMarkdown, sanitize } from "./markdown";
-import { allowedStyle } from "./math";
+import { allowedStyle, blockDollar } from "./math";
 
 const rendered = (markdown: string) => {
   const root = document.createElement("div");
@@ -30,6 +30,24 @@ describe("which dollars and brackets are math", () => {
     const root = rendered("It costs $5 and $10; run `echo $HOME` or $HOME.");
     expect(root.textContent?.trim()).toBe("It costs $5 and $10; run echo $HOME or $HOME.");
   });
+});
+
+describe("a $$ block read from the rest of the answer", () => {
+  it.each([
+    ["$$x$$\nafter", "$$x$$\n", "x"],
+    ["$$\na\nb\n$$\nafter", "$$\na\nb\n$$\n", "\na\nb\n"],
+    ["  $$ a\nb $$", "  $$ a\nb $$", " a\nb "],
+    ["$$\na\n$$", "$$\na\n$$", "\na\n"],
+  ])("%j is one block", (src, raw, tex) => {
+    expect(blockDollar(src)).toMatchObject({ raw, tex, display: true });
+  });
+
+  it.each([["$$\na\n\nb $$"], ["$$\na\n"], ["$$\na"], ["$$a$$ b"], ["    $$x$$"], ["text $$x$$"]])(
+    "%j is not",
+    (src) => {
+      expect(blockDollar(src)).toBeUndefined();
+    },
+  );
 });
 
 describe("KaTeX runs with trust off, behind DOMPurify", () => {

@@ -81,27 +81,36 @@ export function inlineBracket(src: string): MathToken | undefined {
  * inside). It does not interrupt a paragraph.
  */
 export function blockDollar(src: string): MathToken | undefined {
-  const lines = src.split("\n");
-  const first = /^( {0,3})\$\$/.exec(lines[0]);
+  // `src` is the rest of the answer: read it a line at a time, never all of it (marked
+  // tries this at every block, so splitting `src` made lexing quadratic).
+  const first = /^( {0,3})\$\$/.exec(src);
   if (!first) return;
-  const opening = lines[0].slice(first[1].length).trimEnd();
-  let last = 0;
+  const lineEnd = (from: number) => {
+    const end = src.indexOf("\n", from);
+    return end === -1 ? src.length : end;
+  };
+  let end = lineEnd(0);
+  const opening = src.slice(first[1].length, end).trimEnd();
   let tex: string;
   if (opening.length > 3 && opening.endsWith("$$")) {
     tex = opening.slice(2, -2);
   } else if (opening.length > 3 && opening.slice(2).includes("$$")) {
     return;
   } else {
-    for (last = 1; last < lines.length; last++) {
-      if (lines[last].trim().endsWith("$$")) break;
-      if (!lines[last].trim()) return;
+    const body = end + 1;
+    let start = body;
+    for (;;) {
+      if (start > src.length) return;
+      end = lineEnd(start);
+      const line = src.slice(start, end);
+      if (line.trim().endsWith("$$")) break;
+      if (!line.trim()) return;
+      start = end + 1;
     }
-    if (last >= lines.length) return;
-    const closing = lines[last].trimEnd().slice(0, -2);
-    tex = [opening.slice(2), ...lines.slice(1, last), closing].join("\n");
+    const closing = src.slice(start, end).trimEnd().slice(0, -2);
+    tex = `${opening.slice(2)}\n${src.slice(body, start)}${closing}`;
   }
-  let raw = lines.slice(0, last + 1).join("\n");
-  if (lines.length > last + 1) raw += "\n";
+  const raw = src.slice(0, end < src.length ? end + 1 : end);
   return { type: "mathBlock", raw, tex, display: true };
 }
 
