@@ -170,6 +170,13 @@ def _frame_text(
     return f"Columns:\n\n{schema}\n\n{first}\n\n{head}"
 
 
+def _series_text(name: Any, dtype: Any, nulls: int, head: str, shown: int, rows: int) -> str:
+    return (
+        f"Name: {name}, dtype: {dtype}, {nulls} nulls.\n\n"
+        f"First {shown} of {rows:,} values:\n\n{head}"
+    )
+
+
 def _pandas(value: Any) -> Description | None:
     pd = _library(value, "pandas")
     if pd is None:
@@ -185,10 +192,8 @@ def _pandas(value: Any) -> Description | None:
     if isinstance(value, pd.Series):
         head = value.iloc[:TABLE_ROWS]
         table = _table(["", str(value.name)], zip(head.index, head, strict=True))
-        text = (
-            f"Name: {value.name}, dtype: {value.dtype}, {int(value.isna().sum())} nulls.\n\n"
-            f"First {len(head)} of {len(value):,} values:\n\n{table}"
-        )
+        null_count = int(value.isna().sum())
+        text = _series_text(value.name, value.dtype, null_count, table, len(head), len(value))
         return Description("pandas Series", f"{len(value):,} rows", text)
     return None
 
@@ -207,10 +212,8 @@ def _polars(value: Any) -> Description | None:
     if isinstance(value, pl.Series):
         head = value.head(TABLE_ROWS)
         table = _table([value.name], [[item] for item in head.to_list()])
-        text = (
-            f"Name: {value.name}, dtype: {value.dtype}, {value.null_count()} nulls.\n\n"
-            f"First {len(head)} of {len(value):,} values:\n\n{table}"
-        )
+        null_count = value.null_count()
+        text = _series_text(value.name, value.dtype, null_count, table, len(head), len(value))
         return Description("polars Series", f"{len(value):,} rows", text)
     return None
 
