@@ -25,6 +25,7 @@ from IPython.display import DisplayHandle
 from . import static_copy
 from .accumulator import Accumulator
 from .endpoint import DEFAULT_READ_TIMEOUT
+from .marimo_support import heard_while_running
 from .recording import SESSION, Recorder, Recording
 from .reply import Reply
 from .request import sent_options
@@ -33,7 +34,7 @@ from .stop_listener import stop_heard
 from .stream import Event, ReasoningDelta, RefusalDelta, StreamError, TextDelta, clean_text
 from .terminal import TerminalView, can_show_widgets
 from .vocabulary import DONE, ERROR, STOPPED, Status
-from .widget import ChatWidget
+from .widget import ChatWidget, chat_widget
 
 __all__ = ["Answered", "Reply", "answer"]
 
@@ -80,7 +81,7 @@ class WidgetView:
     def stoppable(self, stop: Callable[[], None]) -> Iterator[None]:
         """The Stop click calls `stop` (thread-safe), on every kernel (see `stop_listener`)."""
         self.widget.on_stop(stop)
-        with stop_heard(self.widget.model_id, stop):
+        with stop_heard(self.widget.model_id, stop), heard_while_running(self.widget):
             yield
 
     def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None:
@@ -173,7 +174,7 @@ def _start(
     notices = " ".join(n for n in (notice, source.notice) if n)
     view: WidgetView | TerminalView
     if can_show_widgets():
-        widget = ChatWidget(
+        widget = chat_widget(
             model_name=model,
             badge=source.label,
             conversation=conversation or "",

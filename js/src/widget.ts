@@ -8,6 +8,7 @@
 // each of which watches only the traits it shows.
 
 import type { Initialize, Render } from "@anywidget/types";
+import { catchUp } from "./catchUp";
 import { element, watch } from "./dom";
 import type { Model } from "./model";
 import { answer } from "./parts/answer";
@@ -36,7 +37,9 @@ const initialize: Initialize<Model> = ({ model }) => {
   model.on("msg:custom", onMessage);
   model.on("change:status", onStatus);
   onStatus();
+  const stopCatchingUp = catchUp(model, store);
   return () => {
+    stopCatchingUp();
     model.off("msg:custom", onMessage);
     model.off("change:status", onStatus);
     dropStore(model.get("answer_id"));

@@ -1,0 +1,196 @@
+"""The chat widget in marimo: `marimo run --headless` in Debian's Chromium; `marimo export html`.
+
+The notebook is `notebooks/marimo_chat.py` (the Python API awaited in a cell);
+`STREAMCHAT_MODEL` points it at a model of the loopback test server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.sse_server import Plan
+
+pytest.importorskip("marimo")
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "marimo_chat.py"
+MODEL = "marimo-answer"
+MARKDOWN = ["# Picnic\n\n", "- bread\n", "- cheese\n\n"]
+LIVE = ".streamchat[data-status='streaming']"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _marimo_env(server) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": server.api_key,
+        "STREAMCHAT_MODEL": MODEL,
+    }
+
+
+@contextlib.contextmanager
+def marimo_run(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`marimo run --headless` serving the notebook; yields its URL (each page is a new run)."""
+    port = _free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "marimo", "run", "--headless", "--no-token",
+             "--port", str(port), str(NOTEBOOK)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    raise RuntimeError(f"marimo did not start; see {log_path}") from None
+                time.sleep(0.2)
+        try:
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def marimo_url(sse_server, tmp_path_factory):
+    with marimo_run(_marimo_env(sse_server), tmp_path_factory.mktemp("marimo") / "log") as url:
+        yield url
+
+
+def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo_url, browser, server):
+    tokens = [*MARKDOWN, *(f"tok{i} " for i in range(600))]
+    server.add_model(MODEL, Plan(tokens=tokens, delay=0.02))
+    page = browser.new_page()
+    try:
+        page.goto(marimo_url)
+        live = page.locator(LIVE)  # Playwright's CSS engine reaches into marimo's shadow roots
+        live.wait_for(timeout=30_000)
+        # Live Markdown from the first delta on: marimo made the model after it was sent.
+        live.locator("h1", has_text="Picnic").wait_for(timeout=10_000)
+        assert live.locator("li").all_inner_texts() == ["bread", "cheese"]
+        assert live.get_attribute("data-status") == "streaming"
+        styles = live.evaluate(
+            "el => { const s = getComputedStyle(el); "
+            "return [s.paddingTop, s.borderTopWidth, s.borderTopStyle]; }"
+        )
+        assert styles == ["8px", "1px", "solid"], "runtime.css reaches the view's shadow root"
+
+        stop = page.get_by_role("button", name="Stop")
+        clicked = time.monotonic()
+        stop.click()
+        record = server.wait_for_disconnect(timeout=5)
+        print(f"marimo: Stop → disconnect in {record.disconnected_at - clicked:.2f} s")
+        page.locator(".streamchat[data-status='stopped']").wait_for(timeout=5_000)
+        assert record.chunks_sent < len(tokens)
+        assert page.locator(LIVE).count() == 0
+    finally:
+        page.close()
+
+
+_VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+class _Elements(HTMLParser):
+    """Every start tag's attributes; each answer's status and the text of its answer part."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.answers: list[dict[str, str]] = []
+        self._depth = 0  # inside a `.streamchat-answer` element
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        classes = (found.get("class") or "").split()
+        if "streamchat" in classes:
+            self.answers.append({"status": found.get("data-status") or "", "text": ""})
+        if self._depth and tag not in _VOID:
+            self._depth += 1
+        elif "streamchat-answer" in classes and self.answers:
+            self._depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.answers[-1]["text"] += data
+
+
+def _parse(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def _exported_session(html: str) -> dict:
+    """The outputs an exported page carries: the JSON value of `"session"` in its mount script.
+
+    The script is JavaScript (`Object.freeze({"filename": ..., "session": {...}, ...})`),
+    one property a line; the session's value is JSON.
+    """
+    lines = []
+
+    class Scripts(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            if "__MARIMO_MOUNT_CONFIG__" in data:
+                lines.extend(ln.strip() for ln in data.splitlines())
+
+    Scripts().feed(html)
+    (line,) = [ln for ln in lines if ln.startswith('"session":')]
+    session, _end = json.JSONDecoder().raw_decode(line.removeprefix('"session":').lstrip())
+    return session
+
+
+def test_export_html_holds_the_answer(server, tmp_path):
+    server.add_model(MODEL, Plan(tokens=[*MARKDOWN, "All ", "done."]))
+    out = tmp_path / "chat.html"
+    subprocess.run(
+        [sys.executable, "-m", "marimo", "export", "html", str(NOTEBOOK), "-o", str(out)],
+        env=_marimo_env(server), check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    html = out.read_text(encoding="utf-8")
+    assert server.api_key not in html
+    outputs = [
+        output["data"]["text/html"]
+        for cell in _exported_session(html)["cells"]
+        for output in cell["outputs"]
+        if "text/html" in output.get("data", {})
+    ]
+    bundles = [
+        json.loads(attrs["data-data"] or "{}")
+        for output in outputs
+        for tag, attrs in _parse(output).tags
+        if tag == "marimo-mime-renderer"
+    ]
+    answers = [a for bundle in bundles for a in _parse(bundle.get("text/html", "")).answers]
+    assert [a["status"] for a in answers] == ["done"]
+    assert "Picnic" in answers[0]["text"] and "cheese" in answers[0]["text"]
+    assert answers[0]["text"].rstrip().endswith("All done.")
+    assert not [b for b in bundles if "application/vnd.jupyter.widget-view+json" in b]
