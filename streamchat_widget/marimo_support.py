@@ -32,7 +32,7 @@ POLL = 0.05
 _LIVE: dict[str, Any] = {}
 _poller: asyncio.Task[None] | None = None
 
-EDIT_HINT = "marimo can't deliver the click while this cell runs: stop the cell with its ■ button."
+EDIT_HINT = "marimo can't deliver the click while this cell runs: use marimo's interrupt button."
 RUN_HINT = "marimo can't deliver the click while this cell runs: the answer goes on to its end."
 
 

@@ -46,14 +46,27 @@ def _marimo_env(server) -> dict[str, str]:
     }
 
 
+def _copy_of_notebook(directory: Path) -> Path:
+    """The notebook in `directory`: marimo keeps session files beside the notebook it runs."""
+    copy = directory / NOTEBOOK.name
+    copy.write_text(NOTEBOOK.read_text(encoding="utf-8"), encoding="utf-8")
+    return copy
+
+
 @contextlib.contextmanager
-def marimo_run(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`marimo run --headless` serving the notebook; yields its URL (each page is a new run)."""
+def marimo_server(mode: str, env: dict[str, str], directory: Path) -> Iterator[str]:
+    """`marimo run|edit --headless` serving a copy of the notebook; yields its URL."""
     port = _free_port()
+    # A user config of its own: the editor runs the notebook on opening, as the app does.
+    config = directory / "config" / "marimo" / "marimo.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[runtime]\nauto_instantiate = true\n", encoding="utf-8")
+    env = {**env, "XDG_CONFIG_HOME": str(config.parents[1])}
+    log_path = directory / "marimo.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "marimo", "run", "--headless", "--no-token",
-             "--port", str(port), str(NOTEBOOK)],
+            [sys.executable, "-m", "marimo", mode, "--headless", "--no-token",
+             "--port", str(port), str(_copy_of_notebook(directory))],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
@@ -74,18 +87,22 @@ def marimo_run(env: dict[str, str], log_path: Path) -> Iterator[str]:
             process.wait(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def marimo_url(sse_server, tmp_path_factory):
-    with marimo_run(_marimo_env(sse_server), tmp_path_factory.mktemp("marimo") / "log") as url:
-        yield url
+@pytest.fixture(scope="module", params=["run", "edit"])
+def marimo(request, sse_server, tmp_path_factory):
+    """The app (`marimo run`: each page is a new run; its kernel in a thread) or the editor
+    (`marimo edit`: its kernel in a process of its own)."""
+    directory = tmp_path_factory.mktemp(f"marimo-{request.param}")
+    with marimo_server(request.param, _marimo_env(sse_server), directory) as url:
+        yield request.param, url
 
 
-def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo_url, browser, server):
+def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo, browser, server):
+    mode, url = marimo
     tokens = [*MARKDOWN, *(f"tok{i} " for i in range(600))]
     server.add_model(MODEL, Plan(tokens=tokens, delay=0.02))
     page = browser.new_page()
     try:
-        page.goto(marimo_url)
+        page.goto(url)
         live = page.locator(LIVE)  # Playwright's CSS engine reaches into marimo's shadow roots
         live.wait_for(timeout=30_000)
         # Live Markdown from the first delta on: marimo made the model after it was sent.
@@ -102,7 +119,7 @@ def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo_url, brows
         clicked = time.monotonic()
         stop.click()
         record = server.wait_for_disconnect(timeout=5)
-        print(f"marimo: Stop → disconnect in {record.disconnected_at - clicked:.2f} s")
+        print(f"marimo {mode}: Stop → disconnect in {record.disconnected_at - clicked:.2f} s")
         page.locator(".streamchat[data-status='stopped']").wait_for(timeout=5_000)
         assert record.chunks_sent < len(tokens)
         assert page.locator(LIVE).count() == 0
@@ -172,7 +189,8 @@ def test_export_html_holds_the_answer(server, tmp_path):
     server.add_model(MODEL, Plan(tokens=[*MARKDOWN, "All ", "done."]))
     out = tmp_path / "chat.html"
     subprocess.run(
-        [sys.executable, "-m", "marimo", "export", "html", str(NOTEBOOK), "-o", str(out)],
+        [sys.executable, "-m", "marimo", "export", "html", str(_copy_of_notebook(tmp_path)),
+         "-o", str(out)],
         env=_marimo_env(server), check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     html = out.read_text(encoding="utf-8")
