@@ -217,10 +217,10 @@ class ChatWidget(UnparentedWidget):
 class SelfContainedChatWidget(ChatWidget):
     """A chat model that brings the renderer and the styles itself, for marimo.
 
-    marimo creates a front-end model only for what a cell displays (the runtime
-    model never loads there), renders each view in a shadow root of its own
-    (page styles do not reach it, its `_css` does), and sends a model's code as
-    a URL the browser caches by hash, so carrying the renderer costs no traffic.
+    In marimo the runtime model's code never runs (it is never displayed), each
+    view lives in a shadow root of its own (page styles do not reach it, its
+    `_css` does), and a model's code travels as a URL, not inline, with the
+    front end's module cache keyed by the code's hash.
     """
 
     _esm = STATIC / "runtime.js"
