@@ -20,12 +20,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from IPython.display import DisplayHandle
-
 from . import static_copy
 from .accumulator import Accumulator
 from .endpoint import DEFAULT_READ_TIMEOUT
-from .marimo_support import heard_while_running
+from .marimo_support import display_handle, heard_while_running
 from .recording import SESSION, Recorder, Recording
 from .reply import Reply
 from .request import sent_options
@@ -66,7 +64,7 @@ class WidgetView:
 
     def __init__(self, widget: ChatWidget, model: str) -> None:
         self.widget = widget
-        self.handle = DisplayHandle()
+        self.handle = display_handle()
         self.handle.display(
             {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
         )

@@ -127,6 +127,29 @@ def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo, browser, 
         page.close()
 
 
+def test_stop_is_heard_in_two_app_sessions_at_once(marimo, browser, server):
+    """`marimo run` runs every session's kernel in a thread of one process, each with its
+    own queues: each answer listens to its own."""
+    mode, url = marimo
+    if mode != "run":
+        pytest.skip("the editor has one session")
+    server.add_model(MODEL, Plan(tokens=[f"tok{i} " for i in range(600)], delay=0.02))
+    pages = [browser.new_page(), browser.new_page()]
+    try:
+        for n, page in enumerate(pages, start=1):
+            page.goto(url)
+            page.locator(LIVE).wait_for(timeout=30_000)
+            server.wait_for_requests(n, timeout=10)
+        first, second = server.requests
+        for page, record in ((pages[1], second), (pages[0], first)):
+            page.get_by_role("button", name="Stop").click()
+            assert server.wait_for_disconnect(record.id, timeout=5).chunks_sent < 600
+            page.locator(".streamchat[data-status='stopped']").wait_for(timeout=5_000)
+    finally:
+        for page in pages:
+            page.close()
+
+
 _VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
@@ -185,16 +208,14 @@ def _exported_session(html: str) -> dict:
     return session
 
 
-def test_export_html_holds_the_answer(server, tmp_path):
-    server.add_model(MODEL, Plan(tokens=[*MARKDOWN, "All ", "done."]))
-    out = tmp_path / "chat.html"
+def _exported_answers(notebook: Path, server) -> tuple[str, list[dict[str, str]], list[dict]]:
+    """`marimo export html` of `notebook`: the page, its answers, and every output's bundle."""
+    out = notebook.with_suffix(".html")
     subprocess.run(
-        [sys.executable, "-m", "marimo", "export", "html", str(_copy_of_notebook(tmp_path)),
-         "-o", str(out)],
+        [sys.executable, "-m", "marimo", "export", "html", str(notebook), "-o", str(out)],
         env=_marimo_env(server), check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     html = out.read_text(encoding="utf-8")
-    assert server.api_key not in html
     outputs = [
         output["data"]["text/html"]
         for cell in _exported_session(html)["cells"]
@@ -208,7 +229,47 @@ def test_export_html_holds_the_answer(server, tmp_path):
         if tag == "marimo-mime-renderer"
     ]
     answers = [a for bundle in bundles for a in _parse(bundle.get("text/html", "")).answers]
+    return html, answers, bundles
+
+
+def test_export_html_holds_the_answer(server, tmp_path):
+    server.add_model(MODEL, Plan(tokens=[*MARKDOWN, "All ", "done."]))
+    html, answers, bundles = _exported_answers(_copy_of_notebook(tmp_path), server)
+    assert server.api_key not in html
     assert [a["status"] for a in answers] == ["done"]
     assert "Picnic" in answers[0]["text"] and "cheese" in answers[0]["text"]
     assert answers[0]["text"].rstrip().endswith("All done.")
     assert not [b for b in bundles if "application/vnd.jupyter.widget-view+json" in b]
+
+
+TWO_ANSWERS = """\
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App()
+
+
+@app.cell
+async def _():
+    import streamchat_widget
+
+    first = await streamchat_widget.chat("first question")
+    second = await streamchat_widget.chat("second question")
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+
+
+def test_every_answer_of_a_cell_stays_in_its_output(server, tmp_path):
+    """Each answer's static copy takes its own widget's place, not the cell's whole output."""
+    server.add_model(MODEL, Plan(echo=True))
+    notebook = tmp_path / "two_answers.py"
+    notebook.write_text(TWO_ANSWERS, encoding="utf-8")
+    _html, answers, _bundles = _exported_answers(notebook, server)
+    assert [(a["status"], a["text"].strip()) for a in answers] == [
+        ("done", "first question"),
+        ("done", "second question"),
+    ]
