@@ -23,6 +23,7 @@ from typing import Any
 from .answer import answer
 from .conversation import CONVERSATIONS, Exchange
 from .endpoint import EndpointError, default_model, open_endpoint
+from .marimo_support import conversations
 from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
 from .reply import Reply
 from .request import build_request
@@ -68,7 +69,8 @@ async def chat(
     check_keywords("chat", options)
     given = {name: options.get(name, option.default) for name, option in KEYWORDS.items()}
     name, max_history = given["conversation"], given["max_history"]
-    thread = CONVERSATIONS.new(name) if given["new"] else CONVERSATIONS.get(name)
+    registry = conversations(CONVERSATIONS)
+    thread = registry.new(name) if given["new"] else registry.get(name)
     notices = []
     system_notice = thread.set_system(
         given["system"], cell_id=cell_id, default=given["default_system"]

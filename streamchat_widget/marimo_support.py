@@ -6,6 +6,9 @@ session, installed process-wide: under `marimo run` every session's kernel is
 a thread of one process, so the latest session's table answers for all, and
 an earlier session's answer never got its static copy (measured); the shim's
 update also replaces the cell's whole output, earlier answers of it included.
+For the same reason each marimo session keeps conversations of its own
+(`conversations`): one registry per process would send each viewer's questions
+and answers to the model with the next viewer's (measured).
 
 marimo's kernel handles what the front end sends one request at a time, and
 running a cell is one request: a widget message (the Stop click, a catch-up
@@ -33,8 +36,9 @@ import contextlib
 import logging
 import queue
 import sys
+import weakref
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 POLL = 0.05
 # The comms of the widgets streaming now, by model id, per batching queue: `marimo run`
@@ -78,6 +82,20 @@ class MarimoDisplay:
         del metadata, raw
         if self._index is not None:
             _loaded("marimo").output.replace_at_index(_Bundle(data), self._index)
+
+
+Registry = TypeVar("Registry")
+# The conversations of each marimo session, by its kernel (gone with the session).
+_SESSIONS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def conversations(shared: Registry) -> Registry:
+    """This marimo session's conversations (a new registry like `shared`); else `shared`."""
+    if not running_in_marimo():
+        return shared
+    kernel = _loaded("marimo._runtime.context").get_context()._kernel
+    found: Registry = _SESSIONS.setdefault(kernel, type(shared)())
+    return found
 
 
 def display_handle() -> Any:

@@ -150,6 +150,22 @@ def test_stop_is_heard_in_two_app_sessions_at_once(marimo, browser, server):
             page.close()
 
 
+def test_app_sessions_keep_their_conversations_apart(marimo, browser, server):
+    """Each viewer's model sees that viewer's exchanges only, though sessions share a process."""
+    mode, url = marimo
+    if mode != "run":
+        pytest.skip("the editor has one session")
+    server.add_model(MODEL, Plan(echo=True))
+    for _viewer in range(2):
+        page = browser.new_page()
+        try:
+            page.goto(url)
+            page.locator(".streamchat[data-status='done']").wait_for(timeout=30_000)
+        finally:
+            page.close()
+    assert [[m["role"] for m in r.body["messages"]] for r in server.requests] == [["user"]] * 2
+
+
 _VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
