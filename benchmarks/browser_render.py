@@ -8,7 +8,11 @@ last token `data-status="done"` appeared. Then, in the same page, the same text
 is fed in the same batches to the incremental renderer and to a naive one that
 re-renders the whole message every frame: the baseline ratio.
 
-    .venv/bin/python -m benchmarks.browser_render [--tokens 20000]
+    .venv/bin/python -m benchmarks.browser_render [--tokens 20000] [--math]
+
+`--math` streams, in the same session, a math-heavy answer of as many tokens (inline and
+display TeX in every paragraph, KaTeX typesetting it live) right after the Markdown one,
+so the two reports compare in one run.
 
 Targets: no long task over 50 ms while streaming; done within 1 s of the last token.
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 from tests.lab import chromium, jupyter_lab
 from tests.sse_server import Plan, SSEServer
 
+FRAME_BUDGET_MS = 12  # js/src/parts/answer.ts
 RECORDER = """
 window.__longtasks = [];
 new PerformanceObserver(list => {
@@ -48,8 +53,9 @@ new MutationObserver(records => {
 """
 
 # Feeds `text` in `batches` pieces, one per animation frame, to a renderer made by
-# the page's own factory: `fresh` rebuilds the whole message each frame (the naive way).
-SIMULATE = """async ([text, batches, fresh]) => {
+# the page's own factory: `fresh` rebuilds the whole message each frame (the naive way);
+# `budget` (ms) bounds each frame's work as the live view does (`FRAME_BUDGET_MS`).
+SIMULATE = """async ([text, batches, fresh, budget]) => {
   const factory = globalThis.__streamchat_markdown_renderer__.factory;
   const box = document.createElement("div");
   document.body.append(box);
@@ -66,8 +72,10 @@ SIMULATE = """async ([text, batches, fresh]) => {
     } else {
       renderer.append(text.slice(i, i + size));
     }
-    renderer.render();
+    renderer.render(false, budget ?? Infinity);
   }
+  // With a frame budget (as the live view has), what is left is drawn in the next frames.
+  while (budget && renderer.render(false, budget)) await new Promise(r => requestAnimationFrame(r));
   await new Promise(r => setTimeout(r, 200));
   const tasks = window.__longtasks.filter(([t]) => t >= start);
   box.remove();
@@ -93,6 +101,28 @@ def answer_tokens(count: int) -> list[str]:
     return [t if t.endswith(("\n", " ")) else t + " " for t in tokens[:count]]
 
 
+def math_tokens(count: int) -> list[str]:
+    """A statistics answer as a model writes it: formulas split across tokens, in every
+    paragraph, display blocks, `\\(…\\)` and `\\[…\\]`, and prices that stay text."""
+    section = [
+        "## Estimator {n}\n\n", "The ", "sample ", "mean ", "$\\bar", "{{x}}_", "{{{n}}} ", "= ",
+        "\\frac{{1}}", "{{n}}\\sum_", "{{i=1}}^", "{{n}} x_i$ ", "and ", "its ", "variance ",
+        "$s^2", "_{{{n}}}$ ", "cost ", "$5 ", "and ", "$10 ", "to ", "compute.\n\n",
+        "$$\n", "s^2 = \\frac{{1}}{{n-1}}", "\\sum_{{i=1}}^{{n}} ", "(x_i - \\bar{{x}})^2",
+        "\n$$\n\n",
+        "- ", "the ", "slope ", "\\(\\hat", "\\beta_", "{{{n}}}\\) ", "is ", "unbiased\n",
+        "- ", "with ", "\\(\\operatorname", "{{Var}}(\\hat\\beta)", " = \\sigma^2 ",
+        "/ S_{{xx}}\\)\n\n", "so ", "\\[", "\\int_0^", "{{{n}}} e^{{-x^2}}", "\\,dx", "\\] ",
+        "holds.\n\n",
+    ]  # fmt: skip
+    tokens: list[str] = []
+    n = 0
+    while len(tokens) < count:
+        tokens.extend(piece.format(n=n) for piece in section)
+        n += 1
+    return tokens[:count]
+
+
 def summary(tasks: list, start: float) -> str:
     durations = [d for _, d in tasks]
     at = ", ".join(f"{d:.0f} ms at +{(t - start) / 1000:.2f} s" for t, d in tasks)
@@ -106,45 +136,62 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument(
+        "--math", action="store_true", help="then a math-heavy answer as long, in the same run"
+    )
+    parser.add_argument(
         "--trace",
         metavar="PATH",
         help="also save a Chromium performance trace there (open it in DevTools' Performance "
         "panel) and print what the long tasks spent their time on",
     )
     args = parser.parse_args()
-    tokens = answer_tokens(args.tokens)
-    text = "".join(tokens)
+    answers = {"long-md": answer_tokens(args.tokens)}
+    if args.math:
+        answers["long-math"] = math_tokens(args.tokens)
     with SSEServer() as server, tempfile.TemporaryDirectory() as root, chromium() as browser:
-        server.add_model("long-md", Plan(tokens=tokens))
+        for model, tokens in answers.items():
+            server.add_model(model, Plan(tokens=tokens))
         env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": server.api_key}
         with jupyter_lab(Path(root), env) as lab:
-            name = lab.notebook(
-                "bench.ipynb", ["%load_ext streamchat_widget", "%%chat -m long-md\ngo"]
-            )
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.add_init_script(RECORDER)
-            if args.trace:
-                browser.start_tracing(page=page, path=args.trace, categories=TRACE_CATEGORIES)
-            lab.open_and_run_all(page, name)
-            page.wait_for_selector('.streamchat[data-status="done"]', timeout=300_000)
-            time.sleep(2)
-            if args.trace:
-                browser.stop_tracing()
-            started, done, last_live = page.evaluate(
-                "() => [window.__started, window.__done, window.__lastLive]"
-            )
-            all_tasks = page.evaluate("() => window.__longtasks")
-            tasks = [t for t in all_tasks if started <= t[0] <= done]
-            after = [t for t in all_tasks if t[0] > done]
-            record = next(r for r in server.requests if r.path.endswith("/chat/completions"))
-            server_lag = page.evaluate("() => window.__doneWall") / 1000 - record.last_chunk_wall
-            # textContent: innerText leaves out the parts of a long copy that are off screen.
-            shown = page.locator(".streamchat .streamchat-answer").text_content() or ""
-            whole = shown.count("Section") == text.count("## Section") and text.split()[-1] in shown
-            batches = max(1, round((done - started) / 40))
-            inc_start, incremental = page.evaluate(SIMULATE, [text, batches, False])
-            _, naive = page.evaluate(SIMULATE, [text, batches, True])
-    print(f"answer: {len(tokens)} tokens, {len(text)} characters of Markdown")
+            for model, tokens in answers.items():
+                measure(lab, browser, server, model, tokens, args.trace)
+
+
+def measure(lab, browser, server, model: str, tokens: list[str], trace: str | None) -> None:
+    """Stream `tokens` from `model` into a fresh notebook page and print what it cost."""
+    text = "".join(tokens)
+    name = lab.notebook(f"{model}.ipynb", ["%load_ext streamchat_widget", f"%%chat -m {model}\ngo"])
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.add_init_script(RECORDER)
+    if trace:
+        browser.start_tracing(page=page, path=trace, categories=TRACE_CATEGORIES)
+    lab.open_and_run_all(page, name)
+    page.wait_for_selector('.streamchat[data-status="done"]', timeout=300_000)
+    time.sleep(2)
+    if trace:
+        browser.stop_tracing()
+    started, done, last_live = page.evaluate(
+        "() => [window.__started, window.__done, window.__lastLive]"
+    )
+    all_tasks = page.evaluate("() => window.__longtasks")
+    tasks = [t for t in all_tasks if started <= t[0] <= done]
+    after = [t for t in all_tasks if t[0] > done]
+    record = [r for r in server.requests if r.path.endswith("/chat/completions")][-1]
+    server_lag = page.evaluate("() => window.__doneWall") / 1000 - record.last_chunk_wall
+    # textContent: innerText leaves out the parts of a long copy that are off screen.
+    shown = page.locator(".streamchat .streamchat-answer").text_content() or ""
+    if model == "long-math":
+        formulas = page.locator(".streamchat .streamchat-answer .streamchat-math").count()
+        whole = f"{formulas} formulas typeset by MathJax" if formulas else "no formulas: False"
+    else:
+        last_word = text.split()[-1].strip("`*|")
+        whole = str(shown.count("Section") == text.count("## Section") and last_word in shown)
+    batches = max(1, round((done - started) / 40))
+    inc_start, incremental = page.evaluate(SIMULATE, [text, batches, False, None])
+    budget_start, budgeted = page.evaluate(SIMULATE, [text, batches, False, FRAME_BUDGET_MS])
+    _, naive = page.evaluate(SIMULATE, [text, batches, True, None])
+    page.close()
+    print(f"answer {model}: {len(tokens)} tokens, {len(text)} characters of Markdown")
     streamed = (done - started) / 1000
     print(f"JupyterLab %%chat   : streamed {streamed:.2f} s; {summary(tasks, started)}")
     print(f"after done (the static copy replaces the widget): {summary(after, done)}")
@@ -155,6 +202,10 @@ def main() -> None:
         "chunks more slowly than loopback delivers them)"
     )
     print(f"same text, {batches} frames, incremental renderer: {summary(incremental, inc_start)}")
+    print(
+        f"same text, {batches} frames, incremental, {FRAME_BUDGET_MS} ms frame budget (as live): "
+        f"{summary(budgeted, budget_start)}"
+    )
     naive_max = max((d for _, d in naive), default=0)
     print(
         f"same text, {batches} frames, naive re-render   : {len(naive)} long tasks, "
@@ -164,9 +215,9 @@ def main() -> None:
         f"long-task time, naive vs incremental: {sum(d for _, d in naive):.0f} ms vs "
         f"{sum(d for _, d in incremental):.0f} ms"
     )
-    if args.trace:
-        print(f"trace saved to {args.trace}; what each long task of the page spent its time on:")
-        for line in breakdown(Path(args.trace)):
+    if trace:
+        print(f"trace saved to {trace}; what each long task of the page spent its time on:")
+        for line in breakdown(Path(trace)):
             print("  " + line)
 
 

@@ -19,7 +19,17 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
-NOTEBOOKS = ["quickstart", "conversations", "local-models", "stopping-and-errors", "python-api"]
+NOTEBOOKS = [
+    "quickstart",
+    "conversations",
+    "local-models",
+    "stopping-and-errors",
+    "python-api",
+    "ask-about-your-data",
+    "compare-models",
+]
+# How a comparison's Markdown separates its columns (streamchat_widget/comparison_copy.py).
+COLUMN_BREAK = "\n\n---\n\n"
 
 
 def offline_env() -> dict[str, str]:
@@ -30,9 +40,9 @@ def offline_env() -> dict[str, str]:
 
 def execute(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
-    saved = os.environ.copy()
+    saved, offline = os.environ.copy(), offline_env()  # read before the clear empties it
     os.environ.clear()
-    os.environ.update(offline_env())
+    os.environ.update(offline)
     try:
         # Widget state is saved as nbclient saves it: our answers leave none behind.
         NotebookClient(
@@ -51,7 +61,13 @@ def answers(nb: nbformat.NotebookNode) -> list[str]:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             markdown = output.get("data", {}).get("text/markdown")
-            if markdown is not None:
+            if markdown is None:
+                continue
+            meta = output.get("metadata", {}).get("text/markdown", {}).get("streamchat", {})
+            if "comparison" in meta:  # the note, then each column's answer with its footer
+                columns = markdown.split(COLUMN_BREAK)[1:]
+                found.extend(column.rsplit("\n\n", 1)[0] for column in columns)
+            else:
                 found.append(markdown.rsplit("\n\n", 1)[0])
     return found
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["ChatError", "Reply", "chat", "load_ipython_extension", "stream_text"]
+__all__ = [
+    "ChatError",
+    "Replies",
+    "Reply",
+    "chat",
+    "compare",
+    "load_ipython_extension",
+    "stream_text",
+]
 
 
 def __getattr__(name: str) -> Any:
-    """`chat`, `stream_text`, `Reply`, `ChatError` load on first use."""
-    if name in ("ChatError", "Reply", "chat", "stream_text"):
+    """`chat`, `compare`, `stream_text`, `Reply`, `Replies`, `ChatError` load on first use."""
+    if name in ("ChatError", "Replies", "Reply", "chat", "compare", "stream_text"):
         from . import api
 
         return getattr(api, name)

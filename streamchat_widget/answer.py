@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from . import static_copy
 from .accumulator import Accumulator
+from .attachments import chips_line
 from .endpoint import DEFAULT_READ_TIMEOUT
 from .marimo_support import display_handle, heard_while_running
 from .recording import SESSION, Recorder, Recording
@@ -128,6 +129,7 @@ class AnswerContext:
     acc: Accumulator = field(default_factory=Accumulator)
     recorder: Recorder | None = None
     recording: Recording | None = None
+    attachments: list[dict[str, str]] = field(default_factory=list)
 
 
 async def answer(
@@ -138,12 +140,18 @@ async def answer(
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_height: int = 480,
     cell_id: str | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    make_view: Callable[[Source, str], View] | None = None,
 ) -> Answered:
     """Stream one chat completion into a new widget under the cell.
 
     A new answer from a cell stops that cell's answer if it is still streaming.
+    `attachments` are the chips of the values attached to the prompt.
+    `make_view(source, notice)` shows it elsewhere (a column of a comparison).
     """
-    ctx = _start(request, notice, conversation, read_timeout, max_height)
+    ctx = _start(
+        request, notice, conversation, read_timeout, max_height, attachments or [], make_view
+    )
     loop = asyncio.get_running_loop()
     task = loop.create_task(_consume(ctx))
     stop = _Stop(loop, task)
@@ -159,6 +167,8 @@ def _start(
     conversation: str | None,
     read_timeout: float,
     max_height: int,
+    attachments: list[dict[str, str]],
+    make_view: Callable[[Source, str], View] | None = None,
 ) -> AnswerContext:
     """Open the source and show the live widget under the cell, or start on the terminal."""
     model = str(request["model"])
@@ -170,23 +180,26 @@ def _start(
 
     source = open_source(model, read_timeout=read_timeout, on_retry=show_retry)
     notices = " ".join(n for n in (notice, source.notice) if n)
-    view: WidgetView | TerminalView
-    if can_show_widgets():
+    view: View
+    if make_view is not None:
+        view = make_view(source, notices)
+    elif can_show_widgets():
         widget = chat_widget(
             model_name=model,
             badge=source.label,
             conversation=conversation or "",
             max_height=max_height,
             notice=notices,
+            attachments=attachments,
         )
         view = WidgetView(widget, model)
     else:
-        view = TerminalView(notices)
+        view = TerminalView(" ".join(filter(None, [notices, chips_line(attachments)])))
     shown.append(view)
     recorder = SESSION.recorder if source.recordable else None
     recording = recorder.start(request, conversation=conversation) if recorder is not None else None
     return AnswerContext(
-        request, source, view, conversation, notice, Accumulator(), recorder, recording
+        request, source, view, conversation, notice, Accumulator(), recorder, recording, attachments
     )
 
 
@@ -297,6 +310,7 @@ def _finish(ctx: AnswerContext, status: Status, error: StreamError | None) -> Re
         source=ctx.source.label,
         notice=ctx.notice,
     )
+    reply = dataclasses.replace(reply, attachments=ctx.attachments)
     if ctx.recorder is not None and ctx.recording is not None:
         try:
             ctx.recorder.write(ctx.recording, status)

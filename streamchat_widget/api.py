@@ -17,20 +17,32 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .answer import answer
-from .conversation import CONVERSATIONS, Exchange
+from .attachments import AttachmentError, Budget, attach, named
+from .comparison import Pickable, column_labels, compare_answers, remember
+from .conversation import CONVERSATIONS, Conversation, Exchange, Outgoing
 from .endpoint import EndpointError, default_model, open_endpoint
 from .marimo_support import conversations
 from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
-from .reply import Reply
+from .reply import Replies, Reply
 from .request import build_request
 from .stream import StreamError, TextDelta, stream_chat
 from .vocabulary import KEPT
 
-__all__ = ["ChatError", "ChatInterrupted", "Reply", "chat", "stream_text"]
+__all__ = [
+    "AttachmentError",
+    "ChatError",
+    "ChatInterrupted",
+    "Replies",
+    "Reply",
+    "chat",
+    "compare",
+    "stream_text",
+]
 
 
 class ChatError(Exception):
@@ -63,11 +75,50 @@ async def chat(
     system, temperature, ...). `system` sets the conversation's system prompt from
     now on; `default_system` applies only to a conversation that has none.
     Stopped answers are recorded as their partial text; errored ones are not
-    recorded. `on_reply` receives the reply even when cancellation ends the
-    answer (and is then re-raised).
+    recorded. `with_` attaches values (a list, or a mapping of names to values);
+    one that cannot be attached raises `AttachmentError` before anything is sent.
+    `on_reply` receives the reply even when cancellation ends the answer (and is
+    then re-raised).
     """
     check_keywords("chat", options)
+    asked = await _prepare(prompt, cell_id, options)
+    given, thread = asked.given, asked.thread
+    answered = await answer(
+        _request(given["model"], asked),
+        notice=asked.notice,
+        conversation=thread.name,
+        read_timeout=given["read_timeout"],
+        max_height=given["max_height"],
+        cell_id=cell_id,
+        attachments=asked.chips,
+    )
+    reply = answered.reply
+    if reply.status in KEPT:
+        thread.record(Exchange(prompt, reply.text, reply.status, cell_id, asked.content))
+    if on_reply is not None:
+        on_reply(reply)
+    if answered.cancelled is not None:
+        raise answered.cancelled
+    return reply
+
+
+@dataclass
+class _Asked:
+    """What one cell asks, ready to send to one model or several."""
+
+    given: dict[str, Any]  # every option, defaults filled in
+    thread: Conversation
+    outgoing: Outgoing
+    notice: str
+    content: str | list[dict[str, Any]] | None  # the user message as sent, with attachments
+    chips: list[dict[str, str]]  # the attached values, as the widget shows them
+
+
+async def _prepare(prompt: str, cell_id: str | None, options: Mapping[str, Any]) -> _Asked:
+    """The options with their defaults, the values attached, the conversation, what it sends."""
     given = {name: options.get(name, option.default) for name, option in KEYWORDS.items()}
+    attached = await attach(named(given["with_"]), Budget.of(given))  # before anything is sent
+    content = attached.content(prompt)
     name, max_history = given["conversation"], given["max_history"]
     registry = conversations(CONVERSATIONS)
     thread = registry.new(name) if given["new"] else registry.get(name)
@@ -77,34 +128,78 @@ async def chat(
     )
     if system_notice:
         notices.append(system_notice)
-    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history)
+    outgoing = thread.outgoing(prompt, cell_id=cell_id, max_history=max_history, content=content)
     if outgoing.omitted:
         notices.append(
             f"{outgoing.omitted} older exchange(s) not sent (max history {max_history}); "
             f"{outgoing.sent} sent."
         )
-    request = build_request(
-        given["model"] or default_model(),
-        outgoing.messages,
-        options=given["options"],
-        **{key: given[key] for key in REQUEST_PARAMETERS},
+    return _Asked(given, thread, outgoing, " ".join(notices), content, attached.chips)
+
+
+def _request(model: str | None, asked: _Asked) -> dict[str, Any]:
+    return build_request(
+        model or default_model(),
+        asked.outgoing.messages,
+        options=asked.given["options"],
+        **{key: asked.given[key] for key in REQUEST_PARAMETERS},
     )
-    answered = await answer(
-        request,
-        notice=" ".join(notices),
-        conversation=name,
+
+
+async def compare(
+    prompt: str,
+    *,
+    models: Sequence[str | None],
+    keep: int = 0,
+    cell_id: str | None = None,
+    on_reply: Callable[[Replies], None] | None = None,
+    **options: Any,
+) -> Replies:
+    """Ask every model in `models` the same messages at once; one output, a column each.
+
+    The keywords are `chat()`'s but `model`. The answer of `models[keep]` enters
+    the conversation (unless it failed: then none does, as for a failed `chat()`);
+    the others are shown and returned only. Returns the replies in the order given.
+    Cancellation stops every column, then is re-raised, as in `chat()`.
+    """
+    check_keywords("compare", options)
+    if "model" in options:
+        raise TypeError("compare() takes models=[...], not model=")
+    if not models:
+        raise ValueError("compare() needs at least one model")
+    if not 0 <= keep < len(models):
+        raise ValueError(
+            f"keep={keep} is not a column: there are {len(models)} (0 to {len(models) - 1})"
+        )
+    asked = await _prepare(prompt, cell_id, options)
+    given, thread = asked.given, asked.thread
+    compared = await compare_answers(
+        [_request(model, asked) for model in models],
+        keep=keep,
+        notice=asked.notice,
+        conversation=thread.name,
         read_timeout=given["read_timeout"],
         max_height=given["max_height"],
         cell_id=cell_id,
+        attachments=asked.chips,
     )
-    reply = answered.reply
-    if reply.status in KEPT:
-        thread.record(Exchange(prompt, reply.text, reply.status, cell_id))
+    replies = Replies(compared.replies, compared.kept)
+    exchange = None
+    if compared.kept is not None:
+        kept = replies[compared.kept]
+        exchange = Exchange(prompt, kept.text, kept.status, cell_id, asked.content)
+        thread.record(exchange)
+    labels = column_labels([r.model for r in replies])
+    remember(
+        Pickable(
+            thread.name, prompt, asked.content, cell_id, replies, labels, exchange, compared.reshow
+        )
+    )
     if on_reply is not None:
-        on_reply(reply)
-    if answered.cancelled is not None:
-        raise answered.cancelled
-    return reply
+        on_reply(replies)
+    if compared.cancelled is not None:
+        raise compared.cancelled
+    return replies
 
 
 _signature = inspect.signature(chat)
@@ -114,6 +209,15 @@ chat.__signature__ = _signature.replace(  # type: ignore[attr-defined]
         *keyword_parameters(),
         _signature.parameters["cell_id"],
         _signature.parameters["on_reply"],
+    ]
+)
+_compare_signature = inspect.signature(compare)
+compare.__signature__ = _compare_signature.replace(  # type: ignore[attr-defined]
+    parameters=[
+        *(_compare_signature.parameters[n] for n in ("prompt", "models", "keep")),
+        *(p for p in keyword_parameters() if p.name != "model"),
+        _compare_signature.parameters["cell_id"],
+        _compare_signature.parameters["on_reply"],
     ]
 )
 

@@ -6,6 +6,10 @@ notebook cell that made them, so re-running a cell replaces its exchange in
 place, and the re-run sees only what came before it. A system prompt applies
 from the position of the cell that set it on, so a re-run of a cell above it
 is sent the system prompt that was in force there.
+
+A comparison (several models answering one cell) does not fork a transcript:
+the cell records one exchange, the first model's answer or the one `--keep N`
+names, and none if that answer failed (`api.compare`).
 """
 
 from __future__ import annotations
@@ -32,13 +36,19 @@ class Exchange:
     assistant: str
     status: Status = DONE
     cell_id: str | None = None
+    # The user message's content as sent when it was more than `user` (attached values).
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def sent(self) -> str | list[dict[str, Any]]:
+        return self.user if self.content is None else self.content
 
 
 @dataclass
 class Outgoing:
     """The messages one request sends, and how many earlier exchanges were left out."""
 
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     sent: int
     omitted: int
 
@@ -91,17 +101,23 @@ class Conversation:
         return f"System prompt {'changed' if current else 'set'} from here on."
 
     def outgoing(
-        self, prompt: str, *, cell_id: str | None = None, max_history: int | None = None
+        self,
+        prompt: str,
+        *,
+        cell_id: str | None = None,
+        max_history: int | None = None,
+        content: str | list[dict[str, Any]] | None = None,
     ) -> Outgoing:
+        """The messages to send; `content` stands for `prompt` when values are attached."""
         position = self.position(cell_id)
         earlier = self.exchanges[:position]
         kept = earlier if max_history is None else earlier[max(0, len(earlier) - max_history) :]
         system = self.system_at(position)
-        messages = [{"role": "system", "content": system}] if system else []
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
         for exchange in kept:
-            messages.append({"role": "user", "content": exchange.user})
+            messages.append({"role": "user", "content": exchange.sent})
             messages.append({"role": "assistant", "content": exchange.assistant})
-        messages.append({"role": "user", "content": prompt})
+        messages.append({"role": "user", "content": prompt if content is None else content})
         return Outgoing(messages, len(kept), len(earlier) - len(kept))
 
     def record(self, exchange: Exchange) -> None:
@@ -112,25 +128,25 @@ class Conversation:
         else:
             self.exchanges[position] = exchange
 
-    def to_messages(self) -> list[dict[str, str]]:
+    def to_messages(self) -> list[dict[str, Any]]:
         """The transcript in the Chat Completions `messages` format.
 
         Each system prompt stands where it took effect, so a load restores it there.
         """
-        messages = []
+        messages: list[dict[str, Any]] = []
         for position in range(len(self.exchanges) + 1):
             if position in self.systems:
                 messages.append({"role": "system", "content": self.systems[position]})
             if position < len(self.exchanges):
                 exchange = self.exchanges[position]
-                messages.append({"role": "user", "content": exchange.user})
+                messages.append({"role": "user", "content": exchange.sent})
                 messages.append({"role": "assistant", "content": exchange.assistant})
         return messages
 
     @classmethod
     def from_messages(cls, name: str, messages: list[Any]) -> Conversation:
         conversation = cls(name)
-        pending_user: str | None = None
+        pending_user: Any = None
         for number, message in enumerate(messages, 1):
             if not isinstance(message, dict):
                 raise TranscriptError(
@@ -138,31 +154,48 @@ class Conversation:
                     "with 'role' and 'content'"
                 )
             role, content = message.get("role"), message.get("content")
-            if not isinstance(content, str):
+            # A prompt with attached values is a list of parts.
+            parts = content if role == "user" and _is_parts(content) else None
+            if not isinstance(content, str) and parts is None:
                 raise TranscriptError(
                     f"message {number}: content must be text, got {type(content).__name__}"
                 )
+            text = content if isinstance(content, str) else ""
             if role == "system":
-                conversation.systems[len(conversation.exchanges)] = content
+                conversation.systems[len(conversation.exchanges)] = text
             elif role == "user":
                 if pending_user is not None:
                     raise TranscriptError(
                         f"message {number}: two user messages in a row; "
                         "expected user/assistant pairs"
                     )
-                pending_user = content
+                pending_user = text if parts is None else parts
             elif role == "assistant":
                 if pending_user is None:
                     raise TranscriptError(
                         f"message {number}: an assistant message without a user message before it"
                     )
-                conversation.exchanges.append(Exchange(pending_user, content))
+                if isinstance(pending_user, str):
+                    conversation.exchanges.append(Exchange(pending_user, text))
+                else:
+                    prompt = str(pending_user[-1].get("text", ""))
+                    conversation.exchanges.append(Exchange(prompt, text, content=pending_user))
                 pending_user = None
             else:
                 raise TranscriptError(f"message {number}: unknown role {str(role)[:40]!r}")
         if pending_user is not None:
             raise TranscriptError("the last user message has no answer")
         return conversation
+
+
+def _is_parts(content: Any) -> bool:
+    """A list of typed message parts ending with the prompt's text, as attaching sends."""
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(isinstance(p, dict) and isinstance(p.get("type"), str) for p in content)
+        and content[-1]["type"] == "text"
+    )
 
 
 class Conversations:

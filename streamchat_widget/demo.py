@@ -83,11 +83,21 @@ def delay_per_token() -> float:
         return DEFAULT_DELAY
 
 
-def demo_answer(prompt: str, *, turn: int = 1, system: str | None = None) -> str:
+def demo_answer(
+    prompt: str,
+    *,
+    turn: int = 1,
+    system: str | None = None,
+    attached: list[str] | None = None,
+    images: list[int] | None = None,
+    attached_before: int = 0,
+) -> str:
     """A deterministic Markdown answer that visibly responds to `prompt`.
 
     `turn` (the number of user messages sent) and `system` show that history and
-    system prompts reach the model.
+    system prompts reach the model; `attached` (the first line of each attached
+    value's part) and `images` (the bytes of each image part) show what was attached,
+    `attached_before` that earlier messages still carry their attached values.
     """
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", prompt)
     topics = [w for w in words if w.lower() not in _STOPWORDS] or ["notebooks"]
@@ -108,11 +118,18 @@ def demo_answer(prompt: str, *, turn: int = 1, system: str | None = None) -> str
         context.append(f"this is turn {turn} of our conversation")
     if system:
         context.append(f"my system prompt says “{system[:80]}”")
+    if attached_before:
+        context.append(f"earlier messages still carry {attached_before} attached value(s)")
     remark = f"*Context: {'; '.join(context)}.*\n\n" if context else ""
     return (
         "*This is the offline demo model: the answer is made on this machine, "
-        "no model was asked.*\n\n" + remark + f"## You asked\n\n> {first_line[:200]}\n\n"
-        f"## {count} ideas\n\n" + "\n".join(ideas) + "\n\n"
+        "no model was asked.*\n\n"
+        + remark
+        + f"## You asked\n\n> {first_line[:200]}\n\n"
+        + _given(attached or [], images or [])
+        + f"## {count} ideas\n\n"
+        + "\n".join(ideas)
+        + "\n\n"
         "## Your prompt, measured\n\n"
         "| word | letters |\n|---|---|\n" + table + "\n\n"
         "```python\n"
@@ -123,6 +140,33 @@ def demo_answer(prompt: str, *, turn: int = 1, system: str | None = None) -> str
         "(Ollama, vLLM, llama.cpp, LM Studio) before starting Jupyter, then run "
         "`%%chat --model NAME`.\n"
     )
+
+
+def _read_parts(parts: list) -> tuple[str, list[str], list[int]]:
+    """The prompt (the last text part), each earlier text part's first line, image sizes."""
+    texts = [p.get("text", "") for p in parts if isinstance(p, dict) and p.get("type") == "text"]
+    images = []
+    for part in parts:
+        if isinstance(part, dict) and part.get("type") == "image_url":
+            url = str((part.get("image_url") or {}).get("url", ""))
+            images.append(len(url.partition(",")[2]) * 3 // 4)  # base64 -> bytes
+    prompt = texts[-1] if texts else ""
+    labels = [str(t).split("\n", 1)[0].removesuffix(": the image follows.") for t in texts[:-1]]
+    return str(prompt), [label.rstrip(":") for label in labels], images
+
+
+def _given(attached: list[str], images: list[int]) -> str:
+    """What the demo was given, so the offline quickstart shows attaching at work."""
+    if not attached:
+        return ""
+    lines = "\n".join(f"- {line}" for line in attached)
+    seen = (
+        f"\n\nI received {len(images)} image(s), {sum(images):,} bytes in all, "
+        "though a demo cannot look at them."
+        if images
+        else ""
+    )
+    return f"## What you attached\n\n{lines}{seen}\n\n"
 
 
 def tokens(text: str) -> list[str]:
@@ -142,17 +186,34 @@ class DemoTransport(httpx2.AsyncBaseTransport):
         payload = json.loads(await request.aread())
         messages = payload.get("messages") or []
         prompt = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "")
-        if not isinstance(prompt, str):
+        attached: list[str] = []
+        images: list[int] = []
+        if isinstance(prompt, list):
+            prompt, attached, images = _read_parts(prompt)
+        elif not isinstance(prompt, str):
             prompt = json.dumps(prompt)
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
         turn = sum(1 for m in messages if m.get("role") == "user")
+        earlier = [m.get("content") for m in messages[:-1] if m.get("role") == "user"]
+        before = sum(len(_read_parts(c)[1]) for c in earlier if isinstance(c, list))
         system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
         return httpx2.Response(
             200,
             headers={"content-type": "text/event-stream"},
             stream=_SSEStream(
-                _sse(demo_answer(prompt, turn=turn, system=system), prompt_tokens, include_usage)
+                _sse(
+                    demo_answer(
+                        prompt,
+                        turn=turn,
+                        system=system,
+                        attached=attached,
+                        images=images,
+                        attached_before=before,
+                    ),
+                    prompt_tokens,
+                    include_usage,
+                )
             ),
         )
 

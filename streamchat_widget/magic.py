@@ -32,16 +32,17 @@ from IPython.core.magic_arguments import (
 )
 from traitlets import TraitError, validate
 
-from . import api, stop_listener
+from . import api, comparison, stop_listener
+from .attachments import AttachmentError, from_namespace
 from .conversation import CONVERSATIONS, TranscriptError
 from .endpoint import EndpointError, default_model, open_endpoint
-from .options import CELL_OPTIONS, chat_keywords, config_traits
+from .options import CELL_OPTIONS, cell_models, chat_keywords, config_traits
 from .recording import SESSION, Recorder, RecordingError, Replayer
 from .request import RequestError, check_options, fill_vars, parse_option
 from .vocabulary import STOPPED
 
 _CHAT_CELL = re.compile(r"^%%chat(?:[ \t](?P<line>.*))?$")
-SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models", "record", "replay")
+SUBCOMMANDS = ("history", "reset", "list", "save", "load", "models", "record", "replay", "pick")
 
 
 def _cell_arguments(magic: Callable[..., Any]) -> Any:
@@ -101,7 +102,8 @@ class ChatMagics(Magics):
 
         The reply is then `_chat` (`.text`, `.status`, `.usage`, ...). As a line
         magic: `%chat history|reset|list|save PATH|load PATH|models [-c NAME]`,
-        `%chat reset --all`, `%chat record PATH | --stop`, and
+        `%chat reset --all`, `%chat pick N` (after a comparison: column N enters the
+        conversation), `%chat record PATH | --stop`, and
         `%chat replay PATH [--speed X] | --stop` (answers from a recording, offline).
         """
         if cell is None:
@@ -126,16 +128,31 @@ class ChatMagics(Magics):
             keywords["options"] = dict(configured["options"])
             keywords["options"].update(parse_option(text) for text in args.option)
             check_options(keywords["options"], "ChatMagics.options")  # also when changed in place
-        except RequestError as exc:
+            keywords["with_"] = from_namespace(keywords["with_"], self._shell.user_ns)
+        except (RequestError, AttachmentError) as exc:
             raise UsageError(str(exc)) from None
 
-        def keep(reply: api.Reply) -> None:
+        models = cell_models(args, configured)
+        if args.keep is not None and not 1 <= args.keep <= len(models):
+            raise UsageError(f"--keep {args.keep}: give a column from 1 to {len(models)}")
+
+        def keep(reply: api.Reply | api.Replies) -> None:
             self._shell.user_ns["_chat"] = reply
             if args.out:
                 self._shell.user_ns[args.out] = reply
 
         try:
-            await api.chat(prompt, cell_id=self._cell_id, on_reply=keep, **keywords)
+            if len(models) > 1:
+                del keywords["model"]
+                column = (args.keep or 1) - 1
+                await api.compare(
+                    prompt, models=models, keep=column, cell_id=self._cell_id, on_reply=keep,
+                    **keywords,
+                )  # fmt: skip
+            else:
+                await api.chat(prompt, cell_id=self._cell_id, on_reply=keep, **keywords)
+        except AttachmentError as exc:  # a value that cannot be described: nothing was sent
+            raise UsageError(str(exc)) from None
         except asyncio.CancelledError:
             # The kernel interrupt: the reply is kept (above); Run All halts on one line.
             raise api.ChatInterrupted(
@@ -159,6 +176,8 @@ class ChatMagics(Magics):
             parser.add_argument("--stop", action="store_true")
         if words[0] == "replay":
             parser.add_argument("--speed", type=float, default=self._configured("replay_speed"))
+        if words[0] == "pick":
+            parser.add_argument("column", type=int)
         args = _parse(parser, words[1] if len(words) > 1 else "")
         getattr(self, f"_{words[0]}")(args)
 
@@ -233,6 +252,13 @@ class ChatMagics(Magics):
         )
         print(f"Answering from {args.path} ({len(replayer.recordings)} recorded exchange(s)"
               f"{repeats}); no network is used.")  # fmt: skip
+
+    def _pick(self, args: Any) -> None:
+        """The latest comparison's column N enters the conversation instead."""
+        try:
+            print(comparison.pick(args.column - 1))
+        except comparison.PickError as exc:
+            raise UsageError(f"%chat pick: {exc}") from None
 
     def _models(self, args: Any) -> None:
         run_blocking(self._list_models())

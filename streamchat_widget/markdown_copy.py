@@ -15,7 +15,9 @@ chosen here:
 - links keep only http, https and mailto destinations, written `<...>`; remote images
   become links (nothing is fetched by opening the notebook), `data:image/...` stays;
 - containers prefix every line, so no lazy continuation is left for a renderer to guess,
-  and a blank line ends every table.
+  and a blank line ends every table;
+- math is written `$…$` / `$$…$$` on one line, with no markup a renderer without math
+  could find in it (`_tex`).
 
 Where marked (JupyterLab's renderer) parses differently from CommonMark, the escaping
 leans to what marked needs; `tests/test_markdown_copy_fuzz.py` renders hostile answers
@@ -151,6 +153,8 @@ def _block(node: _Node) -> list[str]:
         return ["___"]
     if kind == "table":
         return _table(node)
+    if kind == "math_block":
+        return [f"$${_tex(node.token.content, in_table=False)}$$"]
     raise ValueError(f"no Markdown serialization for {kind!r}")
 
 
@@ -253,6 +257,9 @@ def _inline(
             out.append(f"[{body}]({_destination(href)}{_title(node)})" if linked else body)
         elif kind == "image":
             out.append(_image(node, in_link=in_link))
+        elif kind == "math_inline":
+            dollars = "$$" if node.token.info == "display" else "$"
+            out.append(dollars + _tex(node.token.content, in_table=in_table) + dollars)
         else:
             raise ValueError(f"no Markdown serialization for {kind!r}")
         line_start = False
@@ -276,6 +283,35 @@ def _code_span(content: str, *, in_table: bool, in_link: bool) -> str:
         or (content[:1] == " " and content[-1:] == " " and content.strip(" ") != "")
     )
     return f"{ticks} {content} {ticks}" if padded else f"{ticks}{content}{ticks}"
+
+
+def _tex(tex: str, *, in_table: bool) -> str:
+    """A formula on one line, written so a renderer without math finds no markup in it.
+
+    TeX ignores spaces in math, so one after each `<` (no tag, no autolink can start) and
+    between `]` and `(` (no link) leaves the formula as it was; comments end at their line,
+    and a trailing backslash would escape the closing `$`. GitHub, JupyterLab and nbviewer
+    typeset `$…$` and `$$…$$` written this way.
+    """
+    lines = []
+    for line in tex.split("\n"):
+        cut = next(
+            (i for i, c in enumerate(line) if c == "%" and not _odd_backslashes(line, i)), -1
+        )
+        lines.append(line if cut == -1 else line[:cut])
+    tex = " ".join(lines).strip().replace("<", "< ").replace("](", "] (")
+    if in_table:
+        tex = tex.replace("|", "\\vert ")
+    if _odd_backslashes(tex, len(tex)):
+        tex += " "
+    return tex
+
+
+def _odd_backslashes(text: str, at: int) -> bool:
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def _image(node: _Node, *, in_link: bool) -> str:

@@ -2,8 +2,8 @@
 
 What the live view's marked (GFM) shows is what the saved copies must show:
 CommonMark with tables, strikethrough, bare URLs and e-mail addresses linked
-(with a scheme or an @, never a bare `example.py` or `//host`), and task items
-as ☑/☐ text, inert in every viewer. Raw HTML is never markup.
+(with a scheme or an @, never a bare `example.py` or `//host`), task items
+as ☑/☐ text, inert in every viewer, and TeX math (`math_syntax`). Raw HTML is never markup.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+
+from .math_syntax import math_plugin
 
 
 def answer_parser(**options: Any) -> MarkdownIt:
@@ -25,6 +27,7 @@ def answer_parser(**options: Any) -> MarkdownIt:
     linkify.set({"fuzzy_link": False})
     linkify.add("//", None)
     parser.core.ruler.before("inline", "streamchat_tasks", _task_items)
+    parser.use(math_plugin)
     return parser
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from traitlets import Bool, Dict, Float, Int, TraitType, Unicode
 
+from .attachments import ATTACH_CELL_CHARS, ATTACH_CHARS, ATTACH_IMAGE_BYTES
 from .conversation import DEFAULT
 from .endpoint import DEFAULT_READ_TIMEOUT
 
@@ -34,7 +35,7 @@ class Option:
     """One option; an empty field means the option does not show up in that place."""
 
     keyword: str  # the `chat()` keyword ("" for a cell-only flag)
-    kind: type  # str, bool, float, int or dict
+    kind: type  # str, bool, float, int, dict or list (values to attach)
     default: Any = None  # the `chat()` default
     flags: tuple[str, ...] = ()  # the `%%chat` flags, short one first
     help: str = ""  # the flag's line in `%%chat?`
@@ -43,6 +44,7 @@ class Option:
     config_help: str = ""  # that trait's help, for `%config ChatMagics`
     request: bool = False  # a Chat Completions parameter: sent, and shown in the provenance
     parse: Mapping[str, Any] = field(default_factory=dict)  # argparse extras (action, metavar)
+    repeatable: bool = False  # given more than once, the cell compares (see `comparison`)
 
     @property
     def dest(self) -> str:
@@ -52,6 +54,8 @@ class Option:
     def argument(self) -> tuple[tuple[str, ...], dict[str, Any]]:
         """`add_argument` arguments for the cell parser."""
         extras: dict[str, Any] = {"help": self.help, **self.parse}
+        if self.repeatable:
+            extras.setdefault("action", "append")
         if self.kind is bool:  # None when absent, so `%config` can still say True
             extras.setdefault("action", "store_true")
             extras.setdefault("default", None)
@@ -66,17 +70,27 @@ class Option:
         return trait.tag(config=True)
 
     def resolve(self, cell: Any, configured: Mapping[str, Any]) -> Any:
-        """The value `%%chat` passes on: the cell's, else the configured default."""
+        """The value `%%chat` passes on: the cell's, else the configured default.
+
+        A repeatable option passes on its first value (see `resolve_all` for all of them).
+        """
+        if self.repeatable:
+            cell = cell[0] if cell else None
         if self.trait and (cell is None or cell == ""):
             cell = configured[self.trait]
             return None if cell == "" and self.default is None else cell
         return self.default if cell is None else cell
 
+    def resolve_all(self, cell: Any, configured: Mapping[str, Any]) -> list[Any]:
+        """Every value of a repeatable option, in the order given, each resolved."""
+        return [self.resolve([value], configured) for value in cell or [None]]
+
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "model", str, flags=("-m", "--model"), help="Model to ask (default: ChatMagics.model).",
-        trait="model", config="", config_help=(
+        "model", str, flags=("-m", "--model"),
+        help="Model to ask (default: ChatMagics.model). Repeat it to compare models side by side.",
+        parse={"metavar": "MODEL"}, repeatable=True, trait="model", config="", config_help=(
             "Default model. Empty: $STREAMCHAT_MODEL, else 'demo' offline or 'gpt-4o-mini'."
         ),
     ),
@@ -117,7 +131,31 @@ OPTIONS: tuple[Option, ...] = (
         config_help="Default request options, as -o KEY=VALUE (the same keys are refused).",
     ),
     Option(
-        "", str, flags=("--out",), help="Also store the reply in this variable.",
+        "", int, flags=("--keep",),
+        help="With several -m: the column (1, 2, ...) whose answer enters the conversation.",
+        parse={"metavar": "N"},
+    ),
+    Option(
+        "with_", list, None, flags=("-w", "--with"),
+        help="Attach these namespace values to the prompt (comma-separated). Repeatable.",
+        parse={"action": "append", "default": [], "metavar": "NAME[,NAME...]"},
+    ),
+    Option(
+        "attach_chars", int, ATTACH_CHARS, trait="attach_chars", config=ATTACH_CHARS,
+        config_help="Characters of text sent for one attached value (the rest is cut, saying so).",
+    ),
+    Option(
+        "attach_cell_chars", int, ATTACH_CELL_CHARS, trait="attach_cell_chars",
+        config=ATTACH_CELL_CHARS,
+        config_help="Characters of text sent for all of a cell's attached values together.",
+    ),
+    Option(
+        "attach_image_bytes", int, ATTACH_IMAGE_BYTES, trait="attach_image_bytes",
+        config=ATTACH_IMAGE_BYTES,
+        config_help="Bytes of one attached image (figures and PIL images are scaled to fit).",
+    ),
+    Option(
+        "", str, flags=("--out",), help="Also store the reply (or replies) in this variable.",
         parse={"metavar": "NAME"},
     ),
     Option(
@@ -158,6 +196,12 @@ def chat_keywords(cell: Any, configured: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def cell_models(cell: Any, configured: Mapping[str, Any]) -> list[Any]:
+    """The models a parsed cell line asks, in order; more than one makes a comparison."""
+    option = KEYWORDS["model"]
+    return option.resolve_all(getattr(cell, option.dest), configured)
+
+
 def check_keywords(function: str, keywords: Iterable[str]) -> None:
     """Refuse an unknown keyword as Python would for a written-out signature."""
     for name in keywords:
@@ -179,5 +223,6 @@ def keyword_parameters() -> list[inspect.Parameter]:
 
 
 def _annotation(option: Option) -> str:
-    name = "Mapping[str, Any]" if option.kind is dict else option.kind.__name__
+    names: dict[type, str] = {dict: "Mapping[str, Any]", list: "Sequence[Any] | Mapping[str, Any]"}
+    name = names.get(option.kind, option.kind.__name__)
     return name if option.default is not None else f"{name} | None"

@@ -30,6 +30,18 @@ class Reply:
     conversation: str | None = None
     source: SourceLabel = MODEL_ENDPOINT
     notice: str = ""  # what the widget noted: history left out, system prompt set, tool calls
+    attachments: list[dict[str, str]] = field(default_factory=list)  # a chip for each value
 
     def __str__(self) -> str:
         return self.text
+
+
+class Replies(list[Reply]):
+    """A comparison's replies, in the order the models were given (`_chat[0].text`).
+
+    `kept` is the index of the one that entered the conversation (None: none did).
+    """
+
+    def __init__(self, replies: list[Reply], kept: int | None = None) -> None:
+        super().__init__(replies)
+        self.kept = kept

@@ -24,8 +24,10 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
+from .attachments import chip_text, chips_line
 from .markdown_copy import inert_markdown, inert_text
 from .markdown_syntax import answer_parser
+from .math_syntax import MATH_IGNORE, render_math_block, render_math_inline
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -83,6 +85,8 @@ def _image(self, tokens, idx, options, env) -> str:
 
 _MARKDOWN = answer_parser(highlight=_highlight)
 _MARKDOWN.add_render_rule("image", _image)
+_MARKDOWN.add_render_rule("math_inline", render_math_inline)
+_MARKDOWN.add_render_rule("math_block", render_math_block)
 _MARKDOWN.add_render_rule("s_open", lambda self, tokens, idx, options, env: "<del>")
 _MARKDOWN.add_render_rule("s_close", lambda self, tokens, idx, options, env: "</del>")
 # Code blocks take their box from the copy's one `<style>` element, not a `style` attribute on
@@ -184,6 +188,10 @@ _ERROR = (
     "border-left:3px solid var(--jp-error-color1,#d32f2f);padding:4px 8px;margin-top:6px;"
     "background:var(--jp-layout-color1,transparent);color:var(--jp-content-font-color1,inherit)"
 )
+_CHIP = (
+    "display:inline-block;margin:0 4px 2px 0;padding:0 6px;border-radius:8px;"
+    "border:1px solid var(--jp-border-color1,#bdbdbd)"
+)
 _HINT = "font-size:var(--jp-ui-font-size1,12px);color:var(--jp-content-font-color2,#555)"
 # Adds the Copy buttons where scripts run (a trusted notebook, an HTML export) and
 # nowhere else, so an untrusted view never shows a dead button. Ours, not the model's.
@@ -261,12 +269,20 @@ def to_html(reply: Reply) -> str:
     parts.append(f'<div class="streamchat-header" style="{_QUIET}">{header}</div>')
     if reply.notice:
         parts.append(f'<div class="streamchat-notice" style="{_QUIET}">{esc(reply.notice)}</div>')
+    if reply.attachments:
+        chips = "".join(
+            f'<span class="streamchat-chip" style="{_CHIP}">{esc(chip_text(c))}</span>'
+            for c in reply.attachments
+        )
+        parts.append(f'<div class="streamchat-attachments" style="{_QUIET}">{chips}</div>')
     if reply.reasoning:
         parts.append(
             '<details class="streamchat-reasoning"><summary>Thinking</summary>'
-            f'<div style="white-space:pre-wrap;{_QUIET}">{esc(reply.reasoning)}</div></details>'
+            f'<div class="{MATH_IGNORE}" style="white-space:pre-wrap;{_QUIET}">'
+            f"{esc(reply.reasoning)}</div></details>"
         )
-    parts.append(f'<div class="streamchat-answer">{_answer_html(reply.text)}</div>')
+    answer = _answer_html(reply.text)
+    parts.append(f'<div class="streamchat-answer"><div class="{MATH_IGNORE}">{answer}</div></div>')
     if reply.refusal:
         parts.append(
             '<div class="streamchat-refusal" style="font-style:italic;border-left:3px solid '
@@ -297,6 +313,8 @@ def to_markdown(reply: Reply) -> str:
 
     notice, refusal = inert_text(reply.notice), inert_text(reply.refusal)
     parts = [f"*{notice}*"] if notice else []
+    if reply.attachments:
+        parts.append(f"*{inert_text(chips_line(reply.attachments))}*")
     if refusal:
         parts.append(quote(f"**Refusal:** {refusal}"))
     if reply.text:
@@ -314,6 +332,8 @@ def to_plain(reply: Reply) -> str:
     Every copy of the answer costs its full size in kernel traffic and in the file.
     """
     body = reply.text or reply.refusal
+    if reply.attachments:
+        body = f"[{chips_line(reply.attachments)}]\n\n{body}"
     if len(body) > PLAIN_LIMIT:
         body = f"{body[:PLAIN_LIMIT]}… [{len(body) - PLAIN_LIMIT} more characters]"
     if reply.error:

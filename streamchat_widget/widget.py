@@ -85,6 +85,7 @@ class ChatWidget(UnparentedWidget):
     max_height = traitlets.Int(480).tag(sync=True)
     badge = traitlets.Unicode("").tag(sync=True)  # vocabulary.SOURCES
     notice = traitlets.Unicode("").tag(sync=True)
+    attachments = traitlets.List(traitlets.Dict()).tag(sync=True)  # a chip for each attached value
     retrying = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Dict().tag(sync=True)
     finish_reason = traitlets.Unicode("").tag(sync=True)

@@ -93,6 +93,9 @@ def _children(node: list, in_pre: bool) -> list[Node]:
                     {"alt": cattrs.get("data-alt", ""), "src": cattrs.get("data-src", "")},
                 ]
             )
+        elif "streamchat-math" in cattrs.get("class", "").split():
+            display = "streamchat-math-display" in cattrs.get("class", "").split()
+            out.append(["math", {"display": "true"} if display else {}, _math_source(child)])
         elif ctag in DROP:
             continue
         elif ctag in UNWRAP:
@@ -106,6 +109,15 @@ def _children(node: list, in_pre: bool) -> list[Node]:
     if in_pre:
         return [m for m in merged if m != ""]
     return _trim(merged, tag in BLOCK or tag == "#root")
+
+
+def _math_source(node: list) -> str:
+    """A saved formula's TeX: its text without the `\\(…\\)` or `\\[…\\]` MathJax reads."""
+    text = "".join(child for child in node[2:] if isinstance(child, str))
+    for opener, closer in (("\\(", "\\)"), ("\\[", "\\]")):
+        if text.startswith(opener) and text.endswith(closer):
+            text = text[2:-2]
+    return " ".join(text.split())
 
 
 def merge_text(items: list[Node]) -> list[Node]:

@@ -23,6 +23,10 @@ MATH_CASES = [
     "> `$` x\n> ```\n> $ <img src=x onerror=\"window.__xss='math4'\">\n> ```",
     "$$`$$ <img src=x onerror=\"window.__xss='math5'\"> `$`",
     "\\\\(`x\\\\)` <img src=x onerror=\"window.__xss='math6'\"> `\\\\(`",
+    # Formulas: the copy writes them `$…$`/`$$…$$`, which JupyterLab typesets.
+    "$<img src=x onerror=\"window.__xss='math7'\">$ and $\\bar{x}$",
+    "\\[[x](javascript:window.__xss='math8')\\] \\(<svg onload=\"window.__xss='math9'\">\\)",
+    "$$\n<img src=x onerror=\"window.__xss='math10'\">\n$$",
 ]
 TEXTS = [
     *(case["payload"] for case in json.loads((HERE / "xss_corpus.json").read_text())),

@@ -107,8 +107,12 @@ INLINE_BITS += ["$", "$$", "*a `x*", "<a@b.example>"]
 ENTITIES = ["&#106;", "&#x6A;", "&colon;", "&lt;", "&gt;", "&amp;", "&#60;", "&Tab;"]
 WORDS = ["__init__", "C:\\temp\\*", "www.evil.example", "WWW.x.example", "a@b.example", "x"]
 WORDS += ["alert(1)", "https://", "http://x.example/", "ftp://x.example/", "HTTP://X.EXAMPLE/"]
+# Math delimiters and TeX: a formula is written back as `$…$`/`$$…$$` and must hide nothing.
+MATH_BITS = ["$", "$$", "\\(", "\\)", "\\[", "\\]", "$$\n", "\n$$", "%", "\\", "\\$", "5$"]
+MATH_BITS += ["\\href{javascript:alert(1)}{x}", "\\frac{a}{b}", "x_1", "a < b", "]("]
 BITS = [
     *LINE_BREAKS,
+    *MATH_BITS,
     *FENCES,
     *RAW_HTML,
     *CONTAINERS,
@@ -160,15 +164,25 @@ fenced = st.builds(
     st.lists(st.one_of(payloads, st.sampled_from(BITS)), max_size=6).map("".join),
     st.sampled_from(["```", "~~~", "````", "  ```", "    ```", "```~", "~~~ x", "", "`````"]),
 )
+formulas = st.builds(
+    lambda opening, body, closing: opening + body + closing,
+    st.sampled_from(["$", "$$", "\\(", "\\[", "$$\n", " $$"]),
+    st.lists(st.one_of(payloads, st.sampled_from(BITS)), max_size=4).map("".join),
+    st.sampled_from(["$", "$$", "\\)", "\\]", "\n$$", "$$\n", "$5"]),
+)
 tables = st.builds(
     lambda cells, rows: (
         "| a | b |\n|---|---|\n"
         + "\n".join(f"| {cells[i % len(cells)]} | {cells[-1]} |" for i in range(rows))
     ),
-    st.lists(st.one_of(code_spans, payloads, st.sampled_from(BITS)), min_size=1, max_size=3),
+    st.lists(
+        st.one_of(code_spans, formulas, payloads, st.sampled_from(BITS)), min_size=1, max_size=3
+    ),
     st.integers(1, 3),
 )
-leaves = st.one_of(payloads, code_spans, fenced, tables, st.sampled_from(BITS), st.text(max_size=4))
+leaves = st.one_of(
+    payloads, code_spans, formulas, fenced, tables, st.sampled_from(BITS), st.text(max_size=4)
+)
 
 
 def _contained(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -182,7 +196,9 @@ def _contained(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 # Flat runs of fragments: adjacency (a URL before a link, `!` before `[`, a backslash before
 # a backtick) matters as much as nesting.
-soup = st.lists(st.one_of(st.sampled_from(BITS), links, code_spans), max_size=14).map("".join)
+soup = st.lists(st.one_of(st.sampled_from(BITS), links, code_spans, formulas), max_size=14).map(
+    "".join
+)
 documents = st.recursive(
     leaves | soup,
     lambda inner: st.one_of(

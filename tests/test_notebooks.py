@@ -54,7 +54,8 @@ def test_exports_show_every_answer(executed, name):
         for output in cell.get("outputs", []):
             meta = output.get("metadata", {}).get("text/markdown", {}).get("streamchat")
             if meta:
-                assert meta["status"] in statuses
+                for answer in meta.get("comparison", [meta]):
+                    assert answer["status"] in statuses
                 assert "key" not in json.dumps(meta).lower()
     assert markdown.count('class="streamchat streamchat-status-') == len(statuses)
 
@@ -69,6 +70,19 @@ def test_quickstart_answer_is_whole_and_rendered(executed):
 def test_the_reply_is_usable_in_the_next_cell(executed):
     printed = next(c for c in executed["quickstart"].cells if c.source.startswith("print(_chat"))
     assert re.match(r"done \d+ characters", printed.outputs[0]["text"])
+
+
+def test_ask_about_your_data_sends_the_frame_and_the_plot_and_keeps_them(executed):
+    notebook = executed["ask-about-your-data"]
+    first, follow_up, budgeted = execute_module.answers(notebook)
+    by = "\N{MULTIPLICATION SIGN}"
+    assert first.startswith(f"*Attached: weather: pandas DataFrame · 4 rows {by} 3 columns")
+    assert f"; fig: matplotlib Figure · 400 {by} 250 px · " in first.split("\n", 1)[0]
+    assert "## What you attached" in first and "I received 1 image\\(s\\)" in first
+    assert "earlier messages still carry 2 attached value\\(s\\)" in follow_up
+    assert "· cut to 200 of " in budgeted.split("\n", 1)[0]
+    sent = next(c for c in notebook.cells if c.source.startswith('[part["type"]'))
+    assert sent.outputs[0]["data"]["text/plain"] == "['text', 'text', 'image_url', 'text']"
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@
 // saved text/html copy (static_copy.py, markdown-it) says: tests/markdown_cases.json.
 // Model output is untrusted: raw HTML in it is shown as text, everything marked
 // produces still passes through DOMPurify before it touches the DOM, and remote
-// images wait for a click.
+// images wait for a click. TeX math is typeset by KaTeX (math.ts).
 
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
@@ -23,6 +23,16 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { Lexer, Marked, type Token, Tokenizer, type Tokens, type TokensList } from "marked";
+import {
+  allowedStyle,
+  FORMULA_CHARS,
+  formulaCount,
+  HOLD_CHARS,
+  mathExtension,
+  opensFormula,
+  SVG_TAGS,
+  unfinishedFormula,
+} from "./math";
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -113,7 +123,19 @@ const marked = new Marked({
   },
 });
 
+marked.use(mathExtension());
+
 const purifier = DOMPurify();
+// KaTeX draws with inline styles and a few SVG shapes; nothing else marked makes has either.
+purifier.addHook("uponSanitizeAttribute", (_node, data) => {
+  if (data.attrName === "style" && !allowedStyle(data.attrValue)) data.keepAttr = false;
+});
+purifier.addHook("uponSanitizeElement", (node, data) => {
+  const element = node as Element;
+  if (element.namespaceURI === "http://www.w3.org/2000/svg" && !SVG_TAGS.has(data.tagName)) {
+    element.remove();
+  }
+});
 purifier.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
     node.setAttribute("target", "_blank");
@@ -136,11 +158,10 @@ const PURIFY_CONFIG = {
     "base",
     "link",
     "meta",
-    "svg",
     "math",
     "template",
   ],
-  FORBID_ATTR: ["style", "srcset", "formaction", "xlink:href"],
+  FORBID_ATTR: ["srcset", "formaction", "xlink:href"],
   ALLOW_DATA_ATTR: false,
   RETURN_DOM_FRAGMENT: true as const,
 };
@@ -204,7 +225,8 @@ function imagePlaceholder(
   return holder;
 }
 
-function sanitize(html: string, loaded: Set<string>): DocumentFragment {
+/** HTML as it may enter the page: DOMPurify with our allow-list, remote images held. */
+export function sanitize(html: string, loaded: Set<string> = new Set()): DocumentFragment {
   const fragment = purifier.sanitize(html, PURIFY_CONFIG);
   blockRemoteImages(fragment, loaded);
   return fragment;
@@ -240,6 +262,7 @@ export class IncrementalMarkdown {
   private stable = 0; // source[0:stable] is lexed into finished tokens (rendered, or in the backlog)
   private backlog: Token[] = []; // finished tokens not yet in the DOM
   private renderedTail = "";
+  private openTail = ""; // the tail before an unfinished formula was cut off it
   private links: TokensList["links"] = Object.create(null);
   private definedLate = false;
   private readonly loaded = new Set<string>();
@@ -285,7 +308,10 @@ export class IncrementalMarkdown {
       open = this.source;
       tokens = this.lex(open);
     }
-    const finished = final ? tokens.length : this.finishedCount(open, tokens);
+    let finished = final ? tokens.length : this.finishedCount(open, tokens);
+    // A `$$` or `\[` paragraph waits for its close, and the blocks after it with it.
+    const opener = tokens.slice(0, finished).findIndex(opensFormula);
+    if (opener !== -1 && rawLength(tokens.slice(opener)) <= HOLD_CHARS) finished = opener;
     if (finished > 0) {
       const done = tokens.slice(0, finished);
       for (const definition of this.definitions(done)) {
@@ -305,12 +331,20 @@ export class IncrementalMarkdown {
       // The tail would repeat text that the waiting blocks will show.
       if (this.renderedTail) this.tail.replaceChildren();
       this.renderedTail = "";
+      this.openTail = "";
       return true;
     }
     let tail = final ? "" : this.source.slice(this.stable);
     if (!final && !tokens.slice(finished).some(isFence)) tail = withoutUnfinishedTable(tail);
+    if (tail === this.openTail) return false;
+    this.openTail = tail;
+    let tailTokens: Token[] = finished === 0 && tail === open ? tokens : this.lex(tail);
+    const formula = final ? -1 : unfinishedFormula(tailTokens);
+    if (formula !== -1) {
+      tail = tail.slice(0, formula);
+      tailTokens = this.lex(tail);
+    }
     if (tail !== this.renderedTail) {
-      const tailTokens = finished === 0 && tail === open ? tokens : this.lex(tail);
       this.tail.replaceChildren(sanitize(marked.parser(tailTokens), this.loaded));
       this.renderedTail = tail;
     }
@@ -356,12 +390,14 @@ export class IncrementalMarkdown {
 /** Source characters of finished blocks put into the DOM in one step when work is bounded. */
 export const SLICE_CHARS = 1000;
 
-/** How many leading tokens make one slice: at least one, then up to `SLICE_CHARS`. */
+/** How many leading tokens make one slice: at least one, then up to `SLICE_CHARS`, a
+ * formula counting as `FORMULA_CHARS` more (typesetting costs more than the text's size). */
 function sliceLength(tokens: Token[]): number {
-  let size = tokens[0].raw.length;
+  const cost = (token: Token) => token.raw.length + FORMULA_CHARS * formulaCount(token);
+  let size = cost(tokens[0]);
   let count = 1;
-  while (count < tokens.length && size + tokens[count].raw.length <= SLICE_CHARS) {
-    size += tokens[count].raw.length;
+  while (count < tokens.length && size + cost(tokens[count]) <= SLICE_CHARS) {
+    size += cost(tokens[count]);
     count += 1;
   }
   return count;

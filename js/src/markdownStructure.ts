@@ -80,6 +80,9 @@ function children(node: Node, tag: string, inPre: boolean): StructureNode[] {
           src: element.getAttribute("data-src") || "",
         },
       ]);
+    } else if (element.classList.contains("streamchat-math")) {
+      const display = element.classList.contains("streamchat-math-display");
+      out.push(["math", display ? { display: "true" } : {}, mathSource(element)]);
     } else if (DROP.has(ctag)) {
     } else if (UNWRAP.has(ctag)) {
       out.push(...children(element, tag, inPre));
@@ -100,6 +103,11 @@ function children(node: Node, tag: string, inPre: boolean): StructureNode[] {
     merged[merged.length - 1] = end.replace(/\n$/, "");
   if (inPre) return merged.filter((m) => m !== "");
   return trim(merged, BLOCK.has(tag) || tag === "#root");
+}
+
+/** A typeset formula's TeX, from the label KaTeX's HTML carries. */
+function mathSource(element: Element): string {
+  return (element.getAttribute("aria-label") ?? "").replace(/\s+/g, " ").trim();
 }
 
 /** The canonical tree of a rendered fragment or element's content. */

@@ -1,79 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { install } from "./runtime";
-import widget, { FRAME_BUDGET_MS, type Model, STOP_HINT_DELAY_MS } from "./widget";
-
-type Handler = (...args: unknown[]) => void;
-
-// A stand-in for the ipywidgets model: traits the kernel sets, events, and a
-// record of what the view sends. Writing a trait from the front end throws.
-class FakeModel {
-  sent: unknown[] = [];
-  private handlers = new Map<string, Set<Handler>>();
-  constructor(public state: Model) {}
-  get<K extends keyof Model>(key: K): Model[K] {
-    return this.state[key];
-  }
-  set(): void {
-    throw new Error("the front end must not write synced traits");
-  }
-  save_changes(): void {
-    throw new Error("the front end must not write synced traits");
-  }
-  on(event: string, handler: Handler): void {
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event)!.add(handler);
-  }
-  off(event: string, handler: Handler): void {
-    this.handlers.get(event)?.delete(handler);
-  }
-  send(content: unknown): void {
-    this.sent.push(content);
-  }
-  emit(event: string, ...args: unknown[]): void {
-    for (const handler of this.handlers.get(event) ?? []) handler(...args);
-  }
-  kernelSets(changes: Partial<Model>): void {
-    Object.assign(this.state, changes);
-    for (const key of Object.keys(changes)) this.emit(`change:${key}`);
-  }
-  delta(seq: number, text: string, extra: Record<string, string> = {}): void {
-    this.emit("msg:custom", { type: "delta", seq, text, ...extra });
-  }
-}
-
-let answers = 0;
-
-function newModel(): FakeModel {
-  answers += 1;
-  return new FakeModel({
-    answer_id: `answer-${answers}`,
-    status: "streaming",
-    model_name: "gpt-test",
-    conversation: "",
-    max_height: 480,
-    badge: "",
-    notice: "",
-    retrying: "",
-    error: {},
-    finish_reason: "",
-    usage: {},
-    stats: {},
-    stop_hint: "",
-  });
-}
-
-async function mount(model: FakeModel): Promise<{ el: HTMLElement; cleanup: () => void }> {
-  const el = document.createElement("div");
-  document.body.append(el);
-  const props = { model, el, signal: new AbortController().signal } as never;
-  const cleanup = (await widget.render(props)) as () => void;
-  return { el, cleanup };
-}
-
-async function setup(model = newModel()) {
-  await widget.initialize({ model, signal: new AbortController().signal } as never);
-  return model;
-}
+import { FRAME_BUDGET_MS, FRAME_TEXT_CHARS, feedLength, STOP_HINT_DELAY_MS } from "./widget";
+import { mount, newModel, setup } from "./widgetHarness";
 
 const answerText = (el: HTMLElement) => el.querySelector(".streamchat-answer")!.textContent!.trim();
 const stopButton = (el: HTMLElement) =>
@@ -164,6 +92,31 @@ describe("streaming", () => {
     vi.advanceTimersByTime(1000);
     expect(el.querySelector(".streamchat-tail")!.textContent).toBe("");
     expect(el.querySelectorAll(".streamchat-answer h2").length).toBe(burst.length);
+  });
+
+  it("hands the renderer a burst a bounded piece per frame, and ends with all of it", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    const burst = Array.from(
+      { length: 200 },
+      (_, i) => `## Part ${i}\n\n${"word ".repeat(40)}\n\n`,
+    );
+    model.delta(1, burst.join(""));
+    vi.advanceTimersByTime(20);
+    const first = answerText(el).length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(FRAME_TEXT_CHARS);
+    model.kernelSets({ status: "done" });
+    vi.advanceTimersByTime(2000);
+    expect(el.querySelectorAll(".streamchat-answer h2").length).toBe(burst.length);
+    expect(el.querySelector(".streamchat-tail")!.textContent).toBe("");
+  });
+
+  it("cuts the text it hands the renderer after a line end, never inside a surrogate pair", () => {
+    expect(feedLength("short", 10)).toBe(5);
+    expect(feedLength("ab\ncd\nefgh", 7)).toBe(6);
+    expect(feedLength("abcdefgh", 4)).toBe(4);
+    expect(feedLength("abc\u{1F600}def", 4)).toBe(3);
   });
 
   it("shows the same text in two views, and a late view starts from the text so far", async () => {
