@@ -87,17 +87,22 @@ def marimo_server(mode: str, env: dict[str, str], directory: Path) -> Iterator[s
             process.wait(timeout=20)
 
 
-@pytest.fixture(scope="module", params=["run", "edit"])
-def marimo(request, sse_server, tmp_path_factory):
-    """The app (`marimo run`: each page is a new run; its kernel in a thread) or the editor
-    (`marimo edit`: its kernel in a process of its own)."""
-    directory = tmp_path_factory.mktemp(f"marimo-{request.param}")
-    with marimo_server(request.param, _marimo_env(sse_server), directory) as url:
-        yield request.param, url
+@pytest.fixture(scope="module")
+def marimo_urls(sse_server, tmp_path_factory):
+    """The app (`marimo run`: each page is a new session, its kernel a thread of the server)
+    and the editor (`marimo edit`: its kernel a process of its own), by mode."""
+    with contextlib.ExitStack() as servers:
+        yield {
+            mode: servers.enter_context(
+                marimo_server(mode, _marimo_env(sse_server), tmp_path_factory.mktemp(mode))
+            )
+            for mode in ("run", "edit")
+        }
 
 
-def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo, browser, server):
-    mode, url = marimo
+@pytest.mark.parametrize("mode", ["run", "edit"])
+def test_live_widget_is_styled_renders_markdown_live_and_stops(mode, marimo_urls, browser, server):
+    url = marimo_urls[mode]
     tokens = [*MARKDOWN, *(f"tok{i} " for i in range(600))]
     server.add_model(MODEL, Plan(tokens=tokens, delay=0.02))
     page = browser.new_page()
@@ -127,12 +132,10 @@ def test_live_widget_is_styled_renders_markdown_live_and_stops(marimo, browser, 
         page.close()
 
 
-def test_stop_is_heard_in_two_app_sessions_at_once(marimo, browser, server):
+def test_stop_is_heard_in_two_app_sessions_at_once(marimo_urls, browser, server):
     """`marimo run` runs every session's kernel in a thread of one process, each with its
     own queues: each answer listens to its own."""
-    mode, url = marimo
-    if mode != "run":
-        pytest.skip("the editor has one session")
+    url = marimo_urls["run"]
     server.add_model(MODEL, Plan(tokens=[f"tok{i} " for i in range(600)], delay=0.02))
     pages = [browser.new_page(), browser.new_page()]
     try:
@@ -150,11 +153,9 @@ def test_stop_is_heard_in_two_app_sessions_at_once(marimo, browser, server):
             page.close()
 
 
-def test_app_sessions_keep_their_conversations_apart(marimo, browser, server):
+def test_app_sessions_keep_their_conversations_apart(marimo_urls, browser, server):
     """Each viewer's model sees that viewer's exchanges only, though sessions share a process."""
-    mode, url = marimo
-    if mode != "run":
-        pytest.skip("the editor has one session")
+    url = marimo_urls["run"]
     server.add_model(MODEL, Plan(echo=True))
     for _viewer in range(2):
         page = browser.new_page()
