@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from IPython.display import DisplayHandle
-
 from . import static_copy
 from .accumulator import Accumulator
 from .attachments import chips_line
 from .endpoint import DEFAULT_READ_TIMEOUT
+from .marimo_support import display_handle, heard_while_running
 from .recording import SESSION, Recorder, Recording
 from .reply import Reply
 from .request import sent_options
@@ -34,7 +33,7 @@ from .stop_listener import stop_heard
 from .stream import Event, ReasoningDelta, RefusalDelta, StreamError, TextDelta, clean_text
 from .terminal import TerminalView, can_show_widgets
 from .vocabulary import DONE, ERROR, STOPPED, Status
-from .widget import ChatWidget
+from .widget import ChatWidget, chat_widget
 
 __all__ = ["Answered", "Reply", "answer"]
 
@@ -66,7 +65,7 @@ class WidgetView:
 
     def __init__(self, widget: ChatWidget, model: str) -> None:
         self.widget = widget
-        self.handle = DisplayHandle()
+        self.handle = display_handle()
         self.handle.display(
             {**widget.view_bundle(), "text/plain": f"[streaming answer from {model}]"}, raw=True
         )
@@ -81,7 +80,7 @@ class WidgetView:
     def stoppable(self, stop: Callable[[], None]) -> Iterator[None]:
         """The Stop click calls `stop` (thread-safe), on every kernel (see `stop_listener`)."""
         self.widget.on_stop(stop)
-        with stop_heard(self.widget.model_id, stop):
+        with stop_heard(self.widget.model_id, stop), heard_while_running(self.widget):
             yield
 
     def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None:
@@ -185,7 +184,7 @@ def _start(
     if make_view is not None:
         view = make_view(source, notices)
     elif can_show_widgets():
-        widget = ChatWidget(
+        widget = chat_widget(
             model_name=model,
             badge=source.label,
             conversation=conversation or "",

@@ -26,6 +26,7 @@ from .attachments import AttachmentError, Budget, attach, named
 from .comparison import Pickable, column_labels, compare_answers, remember
 from .conversation import CONVERSATIONS, Conversation, Exchange, Outgoing
 from .endpoint import EndpointError, default_model, open_endpoint
+from .marimo_support import conversations
 from .options import KEYWORDS, REQUEST_PARAMETERS, check_keywords, keyword_parameters
 from .reply import Replies, Reply
 from .request import build_request
@@ -119,7 +120,8 @@ async def _prepare(prompt: str, cell_id: str | None, options: Mapping[str, Any])
     attached = await attach(named(given["with_"]), Budget.of(given))  # before anything is sent
     content = attached.content(prompt)
     name, max_history = given["conversation"], given["max_history"]
-    thread = CONVERSATIONS.new(name) if given["new"] else CONVERSATIONS.get(name)
+    registry = conversations(CONVERSATIONS)
+    thread = registry.new(name) if given["new"] else registry.get(name)
     notices = []
     system_notice = thread.set_system(
         given["system"], cell_id=cell_id, default=given["default_system"]

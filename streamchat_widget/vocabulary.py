@@ -27,8 +27,10 @@ DEMO: Final = "offline demo"
 REPLAY: Final = "replay"
 SOURCES: tuple[SourceLabel, ...] = get_args(SourceLabel)
 
-# Custom messages: numbered deltas go to the browser; the Stop click is the one coming back.
-MessageType = Literal["delta", "stop"]
+# Custom messages: numbered deltas go to the browser; the Stop click comes back, and so
+# does a view's request for the deltas sent before its model existed (`catch_up`).
+MessageType = Literal["delta", "stop", "catch_up"]
 DELTA: Final = "delta"
 STOP: Final = "stop"
+CATCH_UP: Final = "catch_up"
 MESSAGE_TYPES: tuple[MessageType, ...] = get_args(MessageType)

@@ -6,7 +6,10 @@ Deltas travel as numbered custom messages, coalesced to at most one per
 above 1000 messages a second. The text is never a synced trait: when the
 answer ends, the widget is replaced by the static copy and closed, so nothing
 would read it, and sending it once more would cost a whole answer of traffic.
-The front end never writes a trait: it only sends `{"type": "stop"}`.
+The front end never writes a trait: it only sends `{"type": "stop"}`, and
+`{"type": "catch_up", "after": n}` when its model came to exist after delta `n`
+had been sent (marimo makes front-end models late; a reloaded page makes new
+ones): the reply is one delta covering everything since.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anywidget
 import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
+from . import marimo_support
 from .unparented_comm import create_comm
-from .vocabulary import DELTA, STATUSES, STOP, Status
+from .vocabulary import CATCH_UP, DELTA, STATUSES, STOP, Status
 
 STATIC = Path(__file__).parent / "static"
 FLUSH_INTERVAL = 0.04
@@ -87,12 +91,19 @@ class ChatWidget(UnparentedWidget):
     finish_reason = traitlets.Unicode("").tag(sync=True)
     usage = traitlets.Dict().tag(sync=True)
     stats = traitlets.Dict().tag(sync=True)
+    # What to do when the kernel cannot hear Stop, in the words of the front end at hand.
+    stop_hint = traitlets.Unicode("").tag(sync=True)
+
+    # Views find the renderer and styles on the page, put there by the runtime model.
+    uses_page_runtime: ClassVar[bool] = True
 
     def __init__(self, **kwargs: Any) -> None:
-        ensure_runtime()
+        if self.uses_page_runtime:
+            ensure_runtime()
         super().__init__(answer_id=uuid.uuid4().hex, **kwargs)
         self._pending: dict[str, list[str]] = {"text": [], "reasoning": [], "refusal": []}
         self._seq = 0
+        self._sent: list[dict[str, Any]] = []  # every delta sent, for catch-up requests
         self._pieces = 0
         self._last_flush = 0.0
         self._timer: asyncio.TimerHandle | None = None
@@ -105,9 +116,26 @@ class ChatWidget(UnparentedWidget):
         self._stop_callbacks.append(callback)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == STOP:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == STOP:
             for callback in list(self._stop_callbacks):
                 callback()
+        elif content.get("type") == CATCH_UP and isinstance(content.get("after"), int):
+            self._catch_up(content["after"])
+
+    def _catch_up(self, after: int) -> None:
+        """Send the deltas after `after` as one; sent from the handler, so it keeps its parent."""
+        missed = self._sent[max(after, 0) :]
+        if not missed:
+            return
+        message: dict[str, Any] = {"type": DELTA, "first": after + 1, "seq": after + len(missed)}
+        message["pieces"] = missed[-1]["pieces"]
+        for channel in self._pending:
+            joined = "".join(delta.get(channel, "") for delta in missed)
+            if joined:
+                message[channel] = joined
+        self.send(message)
 
     def push(self, *, text: str = "", reasoning: str = "", refusal: str = "") -> None:
         """Queue streamed text; it is sent at most once per `FLUSH_INTERVAL`.
@@ -156,7 +184,9 @@ class ChatWidget(UnparentedWidget):
             parts.clear()
         self._seq += 1
         # `pieces`: streamed pieces so far (about one token each), for a live tokens/s.
-        self.send({"type": DELTA, "seq": self._seq, "pieces": self._pieces, **message})
+        delta = {"type": DELTA, "seq": self._seq, "pieces": self._pieces, **message}
+        self._sent.append(delta)
+        self.send(delta)
 
     def finish(self, status: Status, **final: Any) -> None:
         """Send what is pending, then the final status and figures in one update.
@@ -171,6 +201,7 @@ class ChatWidget(UnparentedWidget):
         finally:
             for parts in self._pending.values():
                 parts.clear()
+            self._sent.clear()  # an ended answer's views ask for nothing
             with self.hold_sync():
                 for name, value in final.items():
                     setattr(self, name, value)
@@ -182,3 +213,24 @@ class ChatWidget(UnparentedWidget):
         if isinstance(data, tuple):
             data = data[0]
         return {k: v for k, v in (data or {}).items() if k != "text/plain"}
+
+
+class SelfContainedChatWidget(ChatWidget):
+    """A chat model that brings the renderer and the styles itself, for marimo.
+
+    In marimo the runtime model's code never runs (it is never displayed), each
+    view lives in a shadow root of its own (page styles do not reach it, its
+    `_css` does), and a model's code travels as a URL, not inline, with the
+    front end's module cache keyed by the code's hash.
+    """
+
+    _esm = STATIC / "runtime.js"
+    _css = STATIC / "runtime.css"
+    uses_page_runtime = False
+
+
+def chat_widget(**traits: Any) -> ChatWidget:
+    """The chat model that works in the front end at hand."""
+    if marimo_support.running_in_marimo():
+        return SelfContainedChatWidget(stop_hint=marimo_support.stop_hint(), **traits)
+    return ChatWidget(**traits)

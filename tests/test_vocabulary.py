@@ -45,7 +45,7 @@ def test_typescript_has_the_same_words_in_the_same_order(typescript, name):
     assert typescript[name] == list(getattr(vocabulary, name))
 
 
-@pytest.mark.parametrize("name", ["STREAMING", "DELTA", "STOP"])
+@pytest.mark.parametrize("name", ["STREAMING", "DELTA", "STOP", "CATCH_UP"])
 def test_named_words_are_the_same_on_both_sides(typescript, name):
     assert typescript[name] == getattr(vocabulary, name)
 
@@ -62,4 +62,4 @@ def test_the_named_words_belong_to_their_lists():
     assert {vocabulary.MODEL_ENDPOINT, vocabulary.DEMO, vocabulary.REPLAY} == set(
         vocabulary.SOURCES
     )
-    assert {vocabulary.DELTA, vocabulary.STOP} == set(vocabulary.MESSAGE_TYPES)
+    assert {vocabulary.DELTA, vocabulary.STOP, vocabulary.CATCH_UP} == set(vocabulary.MESSAGE_TYPES)

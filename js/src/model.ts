@@ -17,6 +17,8 @@ export interface Model {
   finish_reason: string;
   usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
   stats: { ttft_s?: number; elapsed_s?: number; tokens_per_s?: number };
+  /** The front end's own words for what to do when Stop is not heard; "" for Jupyter's. */
+  stop_hint?: string;
 }
 
 /** One attached value, as `attachments.py` describes it; empty strings for facts it lacks. */

@@ -10,6 +10,8 @@ export const CHANNELS: Channel[] = ["text", "reasoning", "refusal"];
 export interface Delta {
   type: typeof DELTA;
   seq: number;
+  /** A catch-up delta covers `first`..`seq` (see catchUp.ts); others cover `seq` alone. */
+  first?: number;
   pieces?: number;
   text?: string;
   reasoning?: string;
@@ -32,6 +34,14 @@ export class Store {
   private held = new Map<number, Delta>();
   private listeners = new Set<Listener>();
   private closed = false;
+  private askedAfter = -1;
+  /** Called once per gap with the last sequence number applied: deltas after it are missing. */
+  onGap: (after: number) => void = () => {};
+
+  /** The last sequence number applied: every delta up to it has been shown. */
+  get applied(): number {
+    return this.lastSeq;
+  }
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -44,8 +54,10 @@ export class Store {
 
   /** Apply a delta in sequence order; duplicates are dropped, early ones held. */
   receive(delta: Delta): void {
-    if (this.closed || delta.seq <= this.lastSeq) return;
-    this.held.set(delta.seq, delta);
+    const first = delta.first ?? delta.seq;
+    // A catch-up that overlaps what has been applied came after the deltas it covers.
+    if (this.closed || first <= this.lastSeq) return;
+    this.held.set(first, delta);
     if (this.held.size > MAX_HELD) this.lastSeq = Math.min(...this.held.keys()) - 1;
     const pieces: Piece[] = [];
     for (let next = this.held.get(this.lastSeq + 1); next; next = this.held.get(this.lastSeq + 1)) {
@@ -61,6 +73,11 @@ export class Store {
           pieces.push({ channel, text });
         }
       }
+    }
+    for (const key of this.held.keys()) if (key <= this.lastSeq) this.held.delete(key);
+    if (this.held.size && this.askedAfter !== this.lastSeq) {
+      this.askedAfter = this.lastSeq;
+      this.onGap(this.lastSeq);
     }
     if (!pieces.length) return;
     for (const listener of this.listeners) listener(pieces);

@@ -10,8 +10,10 @@ export const STREAMING = "streaming" satisfies Status;
 export const SOURCES = ["", "offline demo", "replay"] as const;
 export type SourceLabel = (typeof SOURCES)[number];
 
-// Numbered deltas come from the kernel; the Stop click is the one message sent back.
-export const MESSAGE_TYPES = ["delta", "stop"] as const;
+// Numbered deltas come from the kernel; the Stop click goes back, and so does a
+// model's request for the deltas sent before it existed (`catch_up`).
+export const MESSAGE_TYPES = ["delta", "stop", "catch_up"] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 export const DELTA = "delta" satisfies MessageType;
 export const STOP = "stop" satisfies MessageType;
+export const CATCH_UP = "catch_up" satisfies MessageType;

@@ -219,6 +219,16 @@ describe("Stop", () => {
     expect(hint.textContent).toContain("Kernel ▸ Interrupt");
   });
 
+  it("says what the front end at hand offers when the kernel gave its words", async () => {
+    const model = await setup();
+    model.state.stop_hint = "interrupt the cell with its ■ button.";
+    const { el } = await mount(model);
+    stopButton(el)!.click();
+    vi.advanceTimersByTime(STOP_HINT_DELAY_MS + 100);
+    const hint = el.querySelector(".streamchat-hint") as HTMLElement;
+    expect(hint.textContent).toBe("interrupt the cell with its ■ button.");
+  });
+
   it("shows no hint when the kernel stops the answer in time", async () => {
     const model = await setup();
     const { el } = await mount(model);
@@ -226,6 +236,40 @@ describe("Stop", () => {
     model.kernelSets({ status: "stopped" });
     vi.advanceTimersByTime(STOP_HINT_DELAY_MS + 100);
     expect((el.querySelector(".streamchat-hint") as HTMLElement).hidden).toBe(true);
+  });
+});
+
+describe("a model made after the first deltas (marimo, a reloaded page)", () => {
+  it("asks once for what it missed and shows it before what came after", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(3, "three ");
+    model.delta(4, "four ");
+    expect(model.sent).toEqual([{ type: "catch_up", after: 0 }]);
+    expect(answerText(el)).toBe("");
+    model.emit("msg:custom", { type: "delta", first: 1, seq: 4, text: "one two three four " });
+    model.delta(5, "five");
+    await vi.runOnlyPendingTimersAsync();
+    expect(answerText(el)).toBe("one two three four five");
+    expect(model.sent).toHaveLength(1);
+  });
+
+  it("drops a catch-up that overlaps deltas which arrived after all", async () => {
+    const model = await setup();
+    const { el } = await mount(model);
+    model.delta(2, "two ");
+    model.delta(1, "one ");
+    model.emit("msg:custom", { type: "delta", first: 1, seq: 2, text: "one two " });
+    model.delta(3, "three");
+    await vi.runOnlyPendingTimersAsync();
+    expect(answerText(el)).toBe("one two three");
+  });
+
+  it("asks nothing once the answer has ended", async () => {
+    const model = await setup();
+    model.kernelSets({ status: "done" });
+    model.delta(2, "late");
+    expect(model.sent).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@
 // a comparison of several answers (comparison.ts), each column a chat model drawn by this view.
 
 import type { AnyModel, Initialize, Render, RenderProps } from "@anywidget/types";
+import { catchUp } from "./catchUp";
 import { type ComparisonModel, isComparison, renderComparison } from "./comparison";
 import { element, watch } from "./dom";
 import type { Model } from "./model";
@@ -40,7 +41,9 @@ const initialize: Initialize<Model> = ({ model }) => {
   model.on("msg:custom", onMessage);
   model.on("change:status", onStatus);
   onStatus();
+  const stopCatchingUp = catchUp(model, store);
   return () => {
+    stopCatchingUp();
     model.off("msg:custom", onMessage);
     model.off("change:status", onStatus);
     dropStore(model.get("answer_id"));

@@ -1,5 +1,6 @@
 // The Stop button: one custom message, {type: "stop"}, never a trait write. If the
-// kernel has not ended the answer after STOP_HINT_DELAY_MS, a hint says what to do.
+// kernel has not ended the answer after STOP_HINT_DELAY_MS, a hint says what to do
+// (in Jupyter's words, unless the kernel gave the words of the front end at hand).
 
 import { button, element, type Part, show, watch } from "../dom";
 import type { ChatModel } from "../model";
@@ -25,7 +26,7 @@ export function stopControl(model: ChatModel): Part {
     stop.textContent = "Stopping…";
     hintTimer = setTimeout(() => {
       if (model.get("status") === STREAMING) {
-        hint.textContent = STOP_HINT;
+        hint.textContent = model.get("stop_hint") || STOP_HINT;
         show(hint, true);
       }
     }, STOP_HINT_DELAY_MS);
