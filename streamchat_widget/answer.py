@@ -84,14 +84,7 @@ class WidgetView:
             yield
 
     def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None:
-        self.widget.finish(
-            reply.status,
-            retrying="",
-            error=reply.error or {},
-            finish_reason=reply.finish_reason or "",
-            usage=reply.usage or {},
-            stats=reply.stats,
-        )
+        self.widget.finish_with(reply)
         data, metadata = static_copy.bundle(reply, host, options)
         self.handle.update(data, metadata=metadata, raw=True)
         self.widget.close()

@@ -94,14 +94,7 @@ class ColumnView:
         """The column's last state, and its static copy (made now: a failure is its card)."""
         self.column.copy = ColumnCopy.of(self.column.label, reply, host, options)
         if self.column.widget is not None:
-            self.column.widget.finish(
-                reply.status,
-                retrying="",
-                error=reply.error or {},
-                finish_reason=reply.finish_reason or "",
-                usage=reply.usage or {},
-                stats=reply.stats,
-            )
+            self.column.widget.finish_with(reply)
 
     def show_plainly(self, reply: Reply, host: str) -> None:
         """After a failed `show`: the card, and whatever copy can still be made."""

@@ -8,17 +8,16 @@ Stop that stops them all, as the same `{"type": "stop"}` custom message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import traitlets
 from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
-from .vocabulary import STATUSES, STOP
-from .widget import STATIC, ChatWidget, UnparentedWidget, ensure_runtime
+from .vocabulary import STATUSES
+from .widget import STATIC, AnswerWidget, ChatWidget, ensure_runtime
 
 
-class ComparisonWidget(UnparentedWidget):
+class ComparisonWidget(AnswerWidget):
     """Shares the chat view's bundle: `js/src/widget.ts` draws a model with `columns` as this."""
 
     _esm = STATIC / "widget.js"
@@ -33,21 +32,3 @@ class ComparisonWidget(UnparentedWidget):
     def __init__(self, **kwargs: Any) -> None:
         ensure_runtime()
         super().__init__(**kwargs)
-        self._stop_callbacks: list[Callable[[], None]] = []
-        self.on_msg(self._on_front_end_message)
-
-    def on_stop(self, callback: Callable[[], None]) -> None:
-        """`callback` may run on a kernel subshell thread: it must only be thread-safe."""
-        self._stop_callbacks.append(callback)
-
-    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == STOP:
-            for callback in list(self._stop_callbacks):
-                callback()
-
-    def view_bundle(self) -> dict[str, Any]:
-        """The widget-view part of a display bundle."""
-        data: Any = self._repr_mimebundle_()
-        if isinstance(data, tuple):
-            data = data[0]
-        return {k: v for k, v in (data or {}).items() if k != "text/plain"}

@@ -26,6 +26,7 @@ import ipywidgets  # type: ignore[import-untyped]
 import traitlets
 
 from . import marimo_support
+from .reply import Reply
 from .unparented_comm import create_comm
 from .vocabulary import CATCH_UP, DELTA, STATUSES, STOP, Status
 
@@ -74,7 +75,33 @@ def ensure_runtime() -> None:
         _runtime = MarkdownRuntime()
 
 
-class ChatWidget(UnparentedWidget):
+class AnswerWidget(UnparentedWidget):
+    """A live answer's model (one answer, or a comparison's columns): its front end's Stop
+    runs the callbacks, and it shows as the widget view until its static copy replaces it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._stop_callbacks: list[Callable[[], None]] = []
+        self.on_msg(self._on_front_end_message)
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """`callback` may run on a kernel subshell thread: it must only be thread-safe."""
+        self._stop_callbacks.append(callback)
+
+    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == STOP:
+            for callback in list(self._stop_callbacks):
+                callback()
+
+    def view_bundle(self) -> dict[str, Any]:
+        """The widget-view part of a display bundle."""
+        data: Any = self._repr_mimebundle_()
+        if isinstance(data, tuple):
+            data = data[0]
+        return {k: v for k, v in (data or {}).items() if k != "text/plain"}
+
+
+class ChatWidget(AnswerWidget):
     _esm = STATIC / "widget.js"
 
     # Lets the front end keep one text buffer per answer for all of its views.
@@ -108,21 +135,16 @@ class ChatWidget(UnparentedWidget):
         self._last_flush = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._late_failure: Exception | None = None
-        self._stop_callbacks: list[Callable[[], None]] = []
-        self.on_msg(self._on_front_end_message)
 
-    def on_stop(self, callback: Callable[[], None]) -> None:
-        """`callback` may run on a kernel subshell thread: it must only be thread-safe."""
-        self._stop_callbacks.append(callback)
-
-    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        if content.get("type") == STOP:
-            for callback in list(self._stop_callbacks):
-                callback()
-        elif content.get("type") == CATCH_UP and isinstance(content.get("after"), int):
+    def _on_front_end_message(self, widget: Any, content: Any, buffers: Any) -> None:
+        if (
+            isinstance(content, dict)
+            and content.get("type") == CATCH_UP
+            and isinstance(content.get("after"), int)
+        ):
             self._catch_up(content["after"])
+        else:
+            super()._on_front_end_message(widget, content, buffers)
 
     def _catch_up(self, after: int) -> None:
         """Send the deltas after `after` as one; sent from the handler, so it keeps its parent."""
@@ -188,6 +210,17 @@ class ChatWidget(UnparentedWidget):
         self._sent.append(delta)
         self.send(delta)
 
+    def finish_with(self, reply: Reply) -> None:
+        """`finish` with the reply's status, error and figures."""
+        self.finish(
+            reply.status,
+            retrying="",
+            error=reply.error or {},
+            finish_reason=reply.finish_reason or "",
+            usage=reply.usage or {},
+            stats=reply.stats,
+        )
+
     def finish(self, status: Status, **final: Any) -> None:
         """Send what is pending, then the final status and figures in one update.
 
@@ -206,13 +239,6 @@ class ChatWidget(UnparentedWidget):
                 for name, value in final.items():
                     setattr(self, name, value)
                 self.status = status
-
-    def view_bundle(self) -> dict[str, Any]:
-        """The widget-view part of a display bundle."""
-        data: Any = self._repr_mimebundle_()
-        if isinstance(data, tuple):
-            data = data[0]
-        return {k: v for k, v in (data or {}).items() if k != "text/plain"}
 
 
 class SelfContainedChatWidget(ChatWidget):
