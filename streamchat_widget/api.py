@@ -82,16 +82,8 @@ async def chat(
     """
     check_keywords("chat", options)
     asked = await _prepare(prompt, cell_id, options)
-    given, thread = asked.given, asked.thread
-    answered = await answer(
-        _request(given["model"], asked),
-        notice=asked.notice,
-        conversation=thread.name,
-        read_timeout=given["read_timeout"],
-        max_height=given["max_height"],
-        cell_id=cell_id,
-        attachments=asked.chips,
-    )
+    thread = asked.thread
+    answered = await answer(_request(asked.given["model"], asked), **asked.answering(cell_id))
     reply = answered.reply
     if reply.status in KEPT:
         thread.record(Exchange(prompt, reply.text, reply.status, cell_id, asked.content))
@@ -112,6 +104,17 @@ class _Asked:
     notice: str
     content: str | list[dict[str, Any]] | None  # the user message as sent, with attachments
     chips: list[dict[str, str]]  # the attached values, as the widget shows them
+
+    def answering(self, cell_id: str | None) -> dict[str, Any]:
+        """The keywords each answer of this cell gets, whichever models answer."""
+        return {
+            "notice": self.notice,
+            "conversation": self.thread.name,
+            "read_timeout": self.given["read_timeout"],
+            "max_height": self.given["max_height"],
+            "cell_id": cell_id,
+            "attachments": self.chips,
+        }
 
 
 async def _prepare(prompt: str, cell_id: str | None, options: Mapping[str, Any]) -> _Asked:
@@ -172,16 +175,9 @@ async def compare(
             f"keep={keep} is not a column: there are {len(models)} (0 to {len(models) - 1})"
         )
     asked = await _prepare(prompt, cell_id, options)
-    given, thread = asked.given, asked.thread
+    thread = asked.thread
     compared = await compare_answers(
-        [_request(model, asked) for model in models],
-        keep=keep,
-        notice=asked.notice,
-        conversation=thread.name,
-        read_timeout=given["read_timeout"],
-        max_height=given["max_height"],
-        cell_id=cell_id,
-        attachments=asked.chips,
+        [_request(model, asked) for model in models], keep=keep, **asked.answering(cell_id)
     )
     replies = Replies(compared.replies, compared.kept)
     exchange = None
