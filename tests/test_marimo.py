@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "marimo_chat.py"
 MODEL = "marimo-answer"
-MARKDOWN = ["# Picnic\n\n", "- bread\n", "- cheese\n\n"]
+MARKDOWN = ["# Picnic\n\n", "- bread\n", "- cheese\n\n", "Serves $n^2$ people.\n\n"]
 LIVE = ".streamchat[data-status='streaming']"
 
 
@@ -119,6 +119,13 @@ def test_live_widget_is_styled_renders_markdown_live_and_stops(mode, marimo_urls
             "return [s.paddingTop, s.borderTopWidth, s.borderTopStyle]; }"
         )
         assert styles == ["8px", "1px", "solid"], "runtime.css reaches the view's shadow root"
+        # KaTeX's fonts: declared in the shadow root they would be ignored; they load.
+        live.locator(".katex").first.wait_for(timeout=10_000)
+        loaded = page.evaluate(
+            "async () => { await document.fonts.ready; return [...document.fonts]"
+            ".filter(f => f.family.includes('KaTeX_Main')).map(f => f.status); }"
+        )
+        assert "loaded" in loaded, loaded
 
         stop = page.get_by_role("button", name="Stop")
         clicked = time.monotonic()
