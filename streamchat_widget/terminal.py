@@ -4,12 +4,14 @@ IPython's `display()` outside a kernel prints each MIME bundle as a dict, HTML
 and script included. So there the answer's text goes to stdout as it arrives
 (flushed, so a pipe or a terminal sees it at once) and everything about the
 answer (notices, retries, how it ended, its error card) goes to stderr, so
-that stdout holds only the answer and can be piped on.
+that stdout holds only the answer and can be piped on. When the pipe's reader
+goes (`python script.py | head`), the answer stops, as with Ctrl-C.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +35,7 @@ class TerminalView:
 
     def __init__(self, notice: str = "") -> None:
         self._ends_with_newline = True
+        self._stop: Callable[[], None] = lambda: None
         if notice:
             _say(notice)
 
@@ -41,13 +44,23 @@ class TerminalView:
         del reasoning
         for piece in (text, refusal):
             if piece:
-                sys.stdout.write(piece)
+                self._write(piece)
                 self._ends_with_newline = piece.endswith("\n")
-        sys.stdout.flush()
+
+    def _write(self, text: str) -> None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # No one reads on: stop the answer, and (as Python's docs advise) point stdout
+            # at devnull, so that later writes and the flush at exit do not fail too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            self._stop()
 
     def stoppable(self, stop: Callable[[], None]) -> contextlib.AbstractContextManager[None]:
-        """Ctrl-C is the Stop here: `asyncio.run` turns it into cancelling the answer."""
-        del stop
+        """Ctrl-C is the Stop here (`asyncio.run` turns it into cancelling the answer); so is
+        a closed stdout."""
+        self._stop = stop
         return contextlib.nullcontext()
 
     def retrying(self, attempt: int) -> None:
@@ -60,8 +73,7 @@ class TerminalView:
         """
         del host, options
         if not self._ends_with_newline:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+            self._write("\n")
         if reply.status == ERROR and reply.error:
             card = reply.error
             hint = f" {card['hint']}" if card.get("hint") else ""

@@ -124,3 +124,19 @@ def test_ctrl_c_stops_the_stream_and_keeps_the_partial_text(script, server):
     shown = (early + stdout.encode()).decode()
     assert shown == reply["text"] + "\n"
     assert reply["text"].startswith("tok0 tok1 tok2 tok3 ") and "tok199" not in reply["text"]
+
+
+def test_a_closed_pipe_stops_the_answer_quietly(script, server):
+    """`python script.py | head -c 20`: the reader goes, the answer stops, no traceback."""
+    process = _start(script, "slow", server)
+    _read_until(process, b"tok3 ")
+    assert process.stdout is not None
+    process.stdout.close()
+    record = server.wait_for_disconnect(timeout=10)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode() and "BrokenPipe" not in stderr.decode()
+    assert "[stopped]" in stderr.decode()
+    assert record.chunks_sent < 200
+    reply = json.loads(script.with_suffix(".json").read_text())
+    assert reply["status"] == "stopped" and reply["text"].startswith("tok0 tok1 tok2 tok3 ")
