@@ -26,6 +26,9 @@ const MAX_HELD = 256;
 
 export class Store {
   readonly parts: Record<Channel, string[]> = { text: [], reasoning: [], refusal: [] };
+  /** When the page first heard of the answer: its views' clock and first-token time start here,
+   * not when each view was drawn (the first text can arrive before a view exists). */
+  readonly openedAt = performance.now();
   /** Pieces (about one token each) streamed so far, and when the first and latest arrived. */
   pieces = 0;
   firstAt: number | null = null;

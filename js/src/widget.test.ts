@@ -119,6 +119,18 @@ describe("streaming", () => {
     expect(feedLength("abc\u{1F600}def", 4)).toBe(3);
   });
 
+  it("times the first token from when the answer began, also in a view drawn after it", async () => {
+    const model = await setup();
+    vi.advanceTimersByTime(100);
+    model.delta(1, "early ");
+    vi.advanceTimersByTime(300);
+    const { el } = await mount(model);
+    vi.advanceTimersByTime(250);
+    const metrics = el.querySelector(".streamchat-metrics")!.textContent!;
+    expect(metrics).toContain("first token 0.10 s");
+    expect(metrics.startsWith("0.6 s")).toBe(true);
+  });
+
   it("shows the same text in two views, and a late view starts from the text so far", async () => {
     const model = await setup();
     const first = await mount(model);

@@ -20,11 +20,10 @@ export function footer(model: ChatModel, store: Store, stop: HTMLElement): Part 
   const copy = button("streamchat-copy", "Copy");
   copy.addEventListener("click", () => copyText(copy, store.full("text")));
   el.append(status, metrics, stop, copy);
-  const opened = performance.now();
   let clock: ReturnType<typeof setInterval> | undefined;
 
   const describeMetrics = () => {
-    metrics.textContent = describe(model, store, opened).join(" · ");
+    metrics.textContent = describe(model, store).join(" · ");
   };
   const update = () => {
     const streaming = model.get("status") === STREAMING;
@@ -46,15 +45,15 @@ export function footer(model: ChatModel, store: Store, stop: HTMLElement): Part 
 }
 
 /** Elapsed time, first token, tokens/s and token counts: live while streaming. */
-function describe(model: ChatModel, store: Store, opened: number): string[] {
+function describe(model: ChatModel, store: Store): string[] {
   const stats = model.get("stats") || {};
   const usage = model.get("usage") || {};
   const parts: string[] = [];
   const streaming = model.get("status") === STREAMING;
-  const elapsed = streaming ? (performance.now() - opened) / 1000 : stats.elapsed_s;
+  const elapsed = streaming ? (performance.now() - store.openedAt) / 1000 : stats.elapsed_s;
   if (typeof elapsed === "number") parts.push(`${elapsed.toFixed(1)} s`);
   const first = streaming ? store.firstAt : null;
-  const ttft = first !== null ? (first - opened) / 1000 : stats.ttft_s;
+  const ttft = first !== null ? (first - store.openedAt) / 1000 : stats.ttft_s;
   if (typeof ttft === "number") parts.push(`first token ${ttft.toFixed(2)} s`);
   const span = first !== null ? ((store.latestAt ?? first) - first) / 1000 : 0;
   const rate = first !== null ? (span > 0.5 ? store.pieces / span : undefined) : stats.tokens_per_s;
