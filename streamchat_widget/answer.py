@@ -29,7 +29,7 @@ from .recording import SESSION, Recorder, Recording
 from .reply import Reply
 from .request import sent_options
 from .source import Source, open_source
-from .stop_listener import stop_heard
+from .stop_listener import heard_at_once
 from .stream import Event, ReasoningDelta, RefusalDelta, StreamError, TextDelta, clean_text
 from .terminal import TerminalView, can_show_widgets
 from .vocabulary import DONE, ERROR, STOPPED, Status
@@ -80,7 +80,7 @@ class WidgetView:
     def stoppable(self, stop: Callable[[], None]) -> Iterator[None]:
         """The Stop click calls `stop` (thread-safe), on every kernel (see `stop_listener`)."""
         self.widget.on_stop(stop)
-        with stop_heard(self.widget.model_id, stop), heard_while_running(self.widget):
+        with heard_at_once(self.widget), heard_while_running(self.widget):
             yield
 
     def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None:

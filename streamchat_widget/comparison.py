@@ -28,7 +28,7 @@ from .conversation import CONVERSATIONS, DEFAULT, Exchange
 from .reply import Replies, Reply
 from .source import Source
 from .static_copy import to_plain
-from .stop_listener import stop_heard
+from .stop_listener import heard_at_once
 from .stream import clean_text
 from .terminal import can_show_widgets
 from .vocabulary import DONE, ERROR, KEPT, STOPPED, Status
@@ -87,7 +87,7 @@ class ColumnView:
             yield
             return
         widget.on_stop(stop)
-        with stop_heard(widget.model_id, stop):
+        with heard_at_once(widget):
             yield
 
     def show(self, reply: Reply, host: str, options: dict[str, Any]) -> None:
@@ -244,7 +244,7 @@ def _stop_all_heard(comparison: Comparison) -> Iterator[None]:
     if comparison.widget is None:
         yield
         return
-    with stop_heard(comparison.widget.model_id, comparison.stop_all):
+    with heard_at_once(comparison.widget):
         yield
 
 

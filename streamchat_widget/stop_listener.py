@@ -1,4 +1,5 @@
-"""Hear the Stop click on kernels that hold widget messages back while a cell runs.
+"""Hear the Stop click (and a late view's catch-up request) on kernels that hold widget
+messages back while a cell runs.
 
 ipykernel >= 7.4 dispatches comm messages while an async cell awaits, and
 7.0-7.3 with JupyterLab/Notebook 7 sends them to a subshell thread. Elsewhere
@@ -6,9 +7,11 @@ ipykernel >= 7.4 dispatches comm messages while an async cell awaits, and
 synchronous cell blocks its main thread) the click waits in the shell stream
 until the cell ends. So while an answer streams there, each shell message that
 reaches the kernel's main thread is looked at on its way in (header and
-content only, signature checked, nothing consumed): a Stop addressed to a live
-answer's widget calls that answer's stop function at once. Every message, that
-one included, then goes on to the kernel's own handler in its order, as before.
+content only, signature checked, nothing consumed): a custom message addressed
+to a live answer's widget (a Stop, a catch-up request) is handed to that widget
+at once. Every message, that one included, then goes on to the kernel's own
+handler in its order, as before (by then the answer has ended: a second Stop
+does nothing, and the front end drops a catch-up it has already applied).
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Protocol
 
-from .vocabulary import STOP
 
-# Stop functions of the answers streaming now, by their widget's comm id.
-_STOPS: dict[str, Callable[[], None]] = {}
+class Hearing(Protocol):
+    """A live answer's widget: what its front end sends, handled as its comm would."""
+
+    model_id: str
+
+    def hear(self, content: Any) -> None: ...
+
+
+# The widgets of the answers streaming now, by comm id.
+_LIVE: dict[str, Hearing] = {}
 _tap: _Tap | None = None
 _tap_users = 0
 
@@ -37,20 +47,20 @@ def kernel_queues_comms() -> bool:
 
 
 @contextlib.contextmanager
-def stop_heard(comm_id: str, stop: Callable[[], None]) -> Iterator[None]:
-    """While streaming: a Stop for `comm_id` calls `stop`, even where the kernel queues it.
+def heard_at_once(widget: Hearing) -> Iterator[None]:
+    """While streaming: `widget` hears its front end at once, even where the kernel queues it.
 
     From the kernel's main thread (the async cell) the tap is put on the shell
     stream where the kernel needs it; from a worker thread (the synchronous
     fallback) `pumping()` on the main thread does it.
     """
-    _STOPS[comm_id] = stop
+    _LIVE[widget.model_id] = widget
     on_main = threading.current_thread() is threading.main_thread()
     try:
         with tapped() if on_main and kernel_queues_comms() else contextlib.nullcontext():
             yield
     finally:
-        _STOPS.pop(comm_id, None)
+        _LIVE.pop(widget.model_id, None)
 
 
 @contextlib.contextmanager
@@ -101,9 +111,10 @@ class _Tap:
             self.stream.on_recv(self.handler, copy=self.copy)
 
     def receive(self, frames: list[Any]) -> Any:
-        stop = _addressed_stop(self.session, frames)
-        if stop is not None:
-            stop()
+        addressed = _addressed(self.session, frames)
+        if addressed is not None:
+            widget, content = addressed
+            widget.hear(content)
         return self.handler(frames)
 
     def pump(self) -> None:
@@ -128,13 +139,13 @@ def _main_shell_stream() -> tuple[Any, Any]:
     return getattr(kernel, "shell_stream", None), kernel.session
 
 
-def _addressed_stop(session: Any, frames: list[Any]) -> Callable[[], None] | None:
-    """The stop function a message asks for, if it is a Stop for a live answer's widget.
+def _addressed(session: Any, frames: list[Any]) -> tuple[Hearing, Any] | None:
+    """The live answer's widget a message is for, and what it says, if it is one of ours.
 
     Peeks without consuming: `deserialize(content=False)` checks the signature
     but does not record it, so the kernel's own reading later is unaffected.
     """
-    if not _STOPS:
+    if not _LIVE:
         return None
     try:
         _idents, parts = session.feed_identities(frames, copy=False)
@@ -147,7 +158,5 @@ def _addressed_stop(session: Any, frames: list[Any]) -> Callable[[], None] | Non
     data = content.get("data") if isinstance(content, dict) else None
     if not isinstance(data, dict) or data.get("method") != "custom":
         return None
-    custom = data.get("content")
-    if not isinstance(custom, dict) or custom.get("type") != STOP:
-        return None
-    return _STOPS.get(str(content.get("comm_id")))
+    widget = _LIVE.get(str(content.get("comm_id")))
+    return None if widget is None else (widget, data.get("content"))

@@ -89,6 +89,10 @@ class AnswerWidget(UnparentedWidget):
         self._stop_callbacks.append(callback)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        self.hear(content)
+
+    def hear(self, content: Any) -> None:
+        """A custom message from the front end (from the comm, or at once: `stop_listener`)."""
         if isinstance(content, dict) and content.get("type") == STOP:
             for callback in list(self._stop_callbacks):
                 callback()
@@ -136,7 +140,7 @@ class ChatWidget(AnswerWidget):
         self._timer: asyncio.TimerHandle | None = None
         self._late_failure: Exception | None = None
 
-    def _on_front_end_message(self, widget: Any, content: Any, buffers: Any) -> None:
+    def hear(self, content: Any) -> None:
         if (
             isinstance(content, dict)
             and content.get("type") == CATCH_UP
@@ -144,7 +148,7 @@ class ChatWidget(AnswerWidget):
         ):
             self._catch_up(content["after"])
         else:
-            super()._on_front_end_message(widget, content, buffers)
+            super().hear(content)
 
     def _catch_up(self, after: int) -> None:
         """Send the deltas after `after` as one; sent from the handler, so it keeps its parent."""

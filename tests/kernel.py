@@ -175,8 +175,12 @@ class Kernel:
 
     def stop_widget(self, widget: Widget) -> None:
         """Send the Stop click as the browser does: a custom comm message."""
+        self.send_custom(widget.comm_id, {"type": "stop"})
+
+    def send_custom(self, comm_id: str, content: dict[str, Any]) -> dict[str, Any]:
+        """Send what a widget's front end sends (`model.send`); returns the message."""
         msg = self.client.session.msg(
-            "comm_msg",
-            {"comm_id": widget.comm_id, "data": {"method": "custom", "content": {"type": "stop"}}},
+            "comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}}
         )
         self.client.shell_channel.send(msg)
+        return msg

@@ -15,15 +15,6 @@ LIVE = ".streamchat[data-status='streaming']"
 TOKENS = [f"tok{i} " for i in range(300)]
 
 
-def _catch_up_request(kernel, comm_id: str, after: int) -> dict:
-    content = {"type": "catch_up", "after": after}
-    msg = kernel.client.session.msg(
-        "comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}}
-    )
-    kernel.client.shell_channel.send(msg)
-    return msg
-
-
 def _catch_up_of(msg: dict) -> dict | None:
     data = msg["content"].get("data", {}) if msg["msg_type"] == "comm_msg" else {}
     content = data.get("content") if data.get("method") == "custom" else None
@@ -40,7 +31,7 @@ def test_a_late_model_gets_every_delta_it_missed_in_one(kernel, server):
 
     kernel.pump(execution, until=streaming, timeout=15)
     widget = kernel.chat_widgets()[-1]
-    request = _catch_up_request(kernel, widget.comm_id, after=0)
+    request = kernel.send_custom(widget.comm_id, {"type": "catch_up", "after": 0})
 
     def replies() -> list[dict]:
         return [m for m in kernel.wire if _catch_up_of(m) is not None]

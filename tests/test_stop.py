@@ -88,6 +88,29 @@ def test_stop_is_heard_in_the_synchronous_fallback(env, server):
         _click_stop_and_check(k, k.start("%%chat -m slow\nCount slowly."), server)
 
 
+@pytest.mark.parametrize("autoawait", [True, False], ids=["async-cell", "synchronous"])
+def test_a_late_view_is_caught_up_while_the_answer_streams(env, server, autoawait):
+    """A view made mid-answer (a reloaded page) asks for what it missed; the kernel answers
+    at once, not after the cell, on kernels that queue widget messages too."""
+    server.add_model("slow", Plan(tokens=TOKENS, delay=0.02))
+    with Kernel(env) as k:
+        assert k.run(f"%load_ext streamchat_widget\n%autoawait {autoawait}").status == "ok"
+        execution = k.start("%%chat -m slow\nCount slowly.")
+        widget = _streaming(k, execution)
+        k.send_custom(widget.comm_id, {"type": "catch_up", "after": 0})
+
+        def caught_up(_execution) -> bool:
+            return any("first" in d for d in widget.deltas)
+
+        k.pump(execution, until=caught_up, timeout=5)
+        assert execution.status is None, "the catch-up came only after the cell"
+        caught = next(d for d in widget.deltas if "first" in d)
+        assert caught["first"] == 1 and caught["text"].startswith("tok0 tok1 ")
+        k.stop_widget(widget)
+        k.pump(execution, timeout=10)
+        assert widget.state["status"] == "stopped"
+
+
 def test_other_messages_keep_their_order_and_run_after_the_cell(env, server):
     """While an answer streams, cells sent meanwhile run after it, in order."""
     server.add_model("slow", Plan(tokens=TOKENS[:100], delay=0.02))
