@@ -80,6 +80,7 @@ class Accumulator:
         conversation: str | None,
         source: SourceLabel,
         notice: str,
+        attachments: list[dict[str, str]],
     ) -> Reply:
         """The reply as it stands; `error` is what ended the answer, if anything did."""
         calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
@@ -102,4 +103,5 @@ class Accumulator:
             conversation=conversation,
             source=source,
             notice=notice,
+            attachments=attachments,
         )

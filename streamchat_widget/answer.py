@@ -302,8 +302,8 @@ def _finish(ctx: AnswerContext, status: Status, error: StreamError | None) -> Re
         conversation=ctx.conversation,
         source=ctx.source.label,
         notice=ctx.notice,
+        attachments=ctx.attachments,
     )
-    reply = dataclasses.replace(reply, attachments=ctx.attachments)
     if ctx.recorder is not None and ctx.recording is not None:
         try:
             ctx.recorder.write(ctx.recording, status)
