@@ -198,24 +198,24 @@ async def compare(
     return replies
 
 
-_signature = inspect.signature(chat)
-chat.__signature__ = _signature.replace(  # type: ignore[attr-defined]
-    parameters=[
-        _signature.parameters["prompt"],
-        *keyword_parameters(),
-        _signature.parameters["cell_id"],
-        _signature.parameters["on_reply"],
-    ]
-)
-_compare_signature = inspect.signature(compare)
-compare.__signature__ = _compare_signature.replace(  # type: ignore[attr-defined]
-    parameters=[
-        *(_compare_signature.parameters[n] for n in ("prompt", "models", "keep")),
-        *(p for p in keyword_parameters() if p.name != "model"),
-        _compare_signature.parameters["cell_id"],
-        _compare_signature.parameters["on_reply"],
-    ]
-)
+def _show_option_keywords(
+    function: Callable[..., Any], *, leading: tuple[str, ...], without: tuple[str, ...] = ()
+) -> None:
+    """`function`'s signature with the option table's keywords (but `without`) in place of
+    `**options`, so `help()` and completion list them."""
+    own = inspect.signature(function).parameters
+    function.__signature__ = inspect.signature(function).replace(  # type: ignore[attr-defined]
+        parameters=[
+            *(own[name] for name in leading),
+            *(p for p in keyword_parameters() if p.name not in without),
+            own["cell_id"],
+            own["on_reply"],
+        ]
+    )
+
+
+_show_option_keywords(chat, leading=("prompt",))
+_show_option_keywords(compare, leading=("prompt", "models", "keep"), without=("model",))
 
 
 async def stream_text(
