@@ -289,9 +289,12 @@ def _tex(tex: str, *, in_table: bool) -> str:
     """A formula on one line, written so a renderer without math finds no markup in it.
 
     TeX ignores spaces in math, so one after each `<` (no tag, no autolink can start) and
-    between `]` and `(` (no link) leaves the formula as it was; comments end at their line,
-    and a trailing backslash would escape the closing `$`. GitHub, JupyterLab and nbviewer
-    typeset `$…$` and `$$…$$` written this way.
+    between `]` and `(` (no link) leaves the formula as it was; a bracket without its pair in
+    the formula (`[0, 1)`) is written `\\lbrack`/`\\rbrack`, the same in TeX, as it could pair
+    with one outside and make a link or an image of the text between (marked lets such a
+    link swallow a code span's backticks); comments end at their line, and a trailing
+    backslash would escape the closing `$`. GitHub, JupyterLab and nbviewer typeset `$…$`
+    and `$$…$$` written this way.
     """
     lines = []
     for line in tex.split("\n"):
@@ -299,12 +302,37 @@ def _tex(tex: str, *, in_table: bool) -> str:
             (i for i, c in enumerate(line) if c == "%" and not _odd_backslashes(line, i)), -1
         )
         lines.append(line if cut == -1 else line[:cut])
-    tex = " ".join(lines).strip().replace("<", "< ").replace("](", "] (")
+    tex = _paired_brackets_only(" ".join(lines).strip().replace("<", "< ").replace("](", "] ("))
     if in_table:
         tex = tex.replace("|", "\\vert ")
     if _odd_backslashes(tex, len(tex)):
         tex += " "
     return tex
+
+
+def _paired_brackets_only(tex: str) -> str:
+    """Unpaired `[` and `]` as `\\lbrack` and `\\rbrack`; pairs stay (`\\sqrt[3]{x}`)."""
+    opened: list[int] = []
+    unpaired: set[int] = set()
+    for at, char in enumerate(tex):
+        if char not in "[]" or _odd_backslashes(tex, at):
+            continue
+        if char == "[":
+            opened.append(at)
+        elif opened:
+            opened.pop()
+        else:
+            unpaired.add(at)
+    unpaired.update(opened)
+    out = []
+    for at, char in enumerate(tex):
+        if at not in unpaired:
+            out.append(char)
+            continue
+        out.append("\\lbrack" if char == "[" else "\\rbrack")
+        if tex[at + 1 : at + 2].isalpha():  # a letter would continue the command's name
+            out.append(" ")
+    return "".join(out)
 
 
 def _odd_backslashes(text: str, at: int) -> bool:

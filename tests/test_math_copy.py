@@ -23,6 +23,7 @@ FORMULAS = [
     "| p | q |\n|---|---|\n| $\\lvert x\\rvert$ | $[a](b)$ |",
     "- item $x_1^2$\n\n> quoted $$e^{i\\pi} + 1 = 0$$",
     "$\\text{cost} \\ge 5\\$$ then",
+    "on $[0, 1)$ and $(a, b]$, $\\sqrt[3]{x}$",
 ]
 
 
@@ -34,7 +35,8 @@ def _formulas(markdown: str) -> list[tuple[str, bool]]:
             if child.type in ("math_inline", "math_block"):
                 tex = re.sub(r"(?<!\\)%[^\n]*", "", child.content)
                 display = child.type == "math_block" or child.info == "display"
-                found.append(("".join(tex.split()).replace("\\vert", "|"), display))
+                tex = "".join(tex.split()).replace("\\vert", "|")
+                found.append((tex.replace("\\lbrack", "[").replace("\\rbrack", "]"), display))
     return found
 
 
@@ -46,6 +48,13 @@ def test_the_markdown_copy_keeps_every_formula(answer: str) -> None:
 def test_bracket_formulas_are_written_with_dollars_that_github_typesets() -> None:
     assert inert_markdown("so \\(a^2\\) and \\[b\\]") == "so $a^2$ and $$b$$"
     assert inert_markdown("$$\nx\n$$") == "$$x$$"
+
+
+def test_a_bracket_without_its_pair_is_written_as_a_tex_command() -> None:
+    """`[0, 1)` could pair with a `]` outside the formula in a renderer without math."""
+    copy = inert_markdown("on $[0, 1)$ and $(a, b]$, $[a, b)$ and $\\sqrt[3]{x}$")
+    assert "$\\lbrack0, 1)$" in copy and "$(a, b\\rbrack$" in copy
+    assert "$\\lbrack a, b)$" in copy and "$\\sqrt[3]{x}$" in copy
 
 
 def test_dollars_that_are_not_math_stay_escaped_in_the_markdown_copy() -> None:
