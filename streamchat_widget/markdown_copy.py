@@ -109,16 +109,22 @@ def _escape(text: str, *, line_start: bool = False) -> str:
             head, text = text[:digits] + "\\" + text[digits], text[digits + 1 :]
         elif text[:1] and text[0] in _LINE_START:
             head, text = "\\" + text[0], text[1:]
-    # marked's GFM autolinks (`http://`, `www.`) swallow backslashes: never start one.
-    escaped = text.translate(_ESCAPES).replace(":/", "\\:/")
-    lower = escaped.translate(_ASCII_LOWER)  # str.lower() can change the length
+    return head + _no_autolinks(text.translate(_ESCAPES), "\\")
+
+
+def _no_autolinks(text: str, mark: str) -> str:
+    """`text` with `mark` before each `:/` and inside each `www.`, so that marked's GFM
+    autolinks (`http://`, `www.`), which run on over escapes, code spans' backticks and a
+    formula's closing `$`, never start."""
+    text = text.replace(":/", mark + ":/")
+    lower = text.translate(_ASCII_LOWER)  # str.lower() can change the length
     pieces, cut, start = [], 0, lower.find("www.")
     while start >= 0:
-        pieces.append(escaped[cut : start + 3])
+        pieces.append(text[cut : start + 3])
         cut = start + 3
         start = lower.find("www.", cut)
-    pieces.append(escaped[cut:])
-    return head + "\\".join(pieces)
+    pieces.append(text[cut:])
+    return mark.join(pieces)
 
 
 def _blocks(nodes: list[_Node], *, tight: bool) -> list[str]:
@@ -289,7 +295,8 @@ def _tex(tex: str, *, in_table: bool) -> str:
     """A formula on one line, written so a renderer without math finds no markup in it.
 
     TeX ignores spaces in math, so one after each `<` (no tag, no autolink can start) and
-    between `]` and `(` (no link) leaves the formula as it was; a bracket without its pair in
+    between `]` and `(` (no link) leaves the formula as it was, and so does `{}` (an empty
+    group) before `:/` and inside `www.` (no autolink); a bracket without its pair in
     the formula (`[0, 1)`) is written `\\lbrack`/`\\rbrack`, the same in TeX, as it could pair
     with one outside and make a link or an image of the text between (marked lets such a
     link swallow a code span's backticks); comments end at their line, and a trailing
@@ -302,7 +309,8 @@ def _tex(tex: str, *, in_table: bool) -> str:
             (i for i, c in enumerate(line) if c == "%" and not _odd_backslashes(line, i)), -1
         )
         lines.append(line if cut == -1 else line[:cut])
-    tex = _paired_brackets_only(" ".join(lines).strip().replace("<", "< ").replace("](", "] ("))
+    tex = " ".join(lines).strip().replace("<", "< ").replace("](", "] (")
+    tex = _no_autolinks(_paired_brackets_only(tex), "{}")
     if in_table:
         tex = tex.replace("|", "\\vert ")
     if _odd_backslashes(tex, len(tex)):
